@@ -1,0 +1,49 @@
+# tunnelsmith: the two quick-start commands are `make demo` and `make test`.
+# System packages are installed here (Debian, as root); Python packages go into .venv.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+INVENTORY ?= inventory/lab
+SYSTEM_PACKAGES := strongswan-swanctl strongswan-charon strongswan-starter libcharon-extra-plugins \
+	libstrongswan-extra-plugins openssh-server openssh-client nftables iproute2 iputils-ping \
+	frr procps util-linux python3-venv python3-pip
+
+.PHONY: demo test lint system-deps venv lab-up lab-down lab-status clean
+
+system-deps:
+	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+		echo "system packages: present"; \
+	else \
+		echo "installing system packages: $(SYSTEM_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: system-deps venv
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+demo: system-deps venv
+	$(BIN)/tunnelsmith lab up -i $(INVENTORY)
+	$(BIN)/tunnelsmith rollout -i $(INVENTORY) --yes
+	$(BIN)/tunnelsmith verify -i $(INVENTORY)
+
+lab-up: venv
+	$(BIN)/tunnelsmith lab up -i $(INVENTORY)
+lab-status: venv
+	$(BIN)/tunnelsmith lab status -i $(INVENTORY)
+lab-down: venv
+	$(BIN)/tunnelsmith lab down -i $(INVENTORY)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

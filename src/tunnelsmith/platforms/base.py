@@ -1,0 +1,156 @@
+"""The platform contract: what every platform driver does, NAPALM-style.
+
+Rendering is generic (`tunnelsmith.render`, templates as data). A driver adds the device
+dialogue: backup, diff, push, commit, save, rollback, status commands, parsing, ping. There are
+two kinds of driver, registered by name in `tunnelsmith.platforms.registry`:
+
+* `files`: the platform is configured by files (strongSwan): push writes each output
+  atomically over SFTP, then runs the platform's reload commands.
+* `cli`: the platform is configured line by line in a configuration mode (IOS, Junos, VRP,
+  Comware, StoneOS): push enters config mode, sends lines, stops at the first rejected line.
+
+Every driver reads its commands, prompts, parsers and patterns from the platform's
+`platform.yaml`; the conformance suite in `tests/conformance/` runs against every platform.
+"""
+
+from __future__ import annotations
+
+import difflib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from tunnelsmith import secrets as secretmod
+from tunnelsmith.parsing import parse_textfsm
+from tunnelsmith.platforms.spec import PlatformSpec
+from tunnelsmith.render import RenderedConfig, platform_options
+from tunnelsmith.status import DeviceStatus, PingResult, from_rows
+
+
+class Connection(Protocol):
+    """The part of a Netmiko connection drivers use."""
+
+    def send_command(self, command_string: str, **kwargs: Any) -> Any: ...
+
+    def send_config_set(self, config_commands: Any = None, **kwargs: Any) -> str: ...
+
+
+@dataclass
+class Backup:
+    """What was on the device before a change; written once into the run directory, never overwritten."""
+
+    host: str
+    platform: str
+    files: dict[str, str | None] = field(default_factory=dict)  # output path -> content (None: absent)
+
+
+@dataclass
+class PushResult:
+    changed: bool
+    diff: str  # masked
+    applied: int = 0  # files written or lines accepted
+    messages: list[str] = field(default_factory=list)
+
+
+def unified_diff(before: dict[str, str | None], after: dict[str, str]) -> str:
+    """Masked unified diff of every output; empty when nothing would change."""
+    chunks: list[str] = []
+    for path in sorted(set(before) | set(after)):
+        old = before.get(path) or ""
+        new = after.get(path) or ""
+        if old == new:
+            continue
+        chunks.extend(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                           fromfile=f"{path} (device)", tofile=f"{path} (rendered)"))
+    return secretmod.mask("".join(chunks))
+
+
+class PlatformDriver(ABC):
+    kind: ClassVar[str]
+
+    def __init__(self, spec: PlatformSpec, options: dict[str, Any] | None = None):
+        self.spec = spec
+        self.options = platform_options(spec, options or {})
+
+    # --- configuration ------------------------------------------------------------------
+    @abstractmethod
+    def backup(self, conn: Connection, rendered: RenderedConfig) -> Backup:
+        """Read what is on the device now for everything `rendered` would touch."""
+
+    def diff(self, backup: Backup, rendered: RenderedConfig) -> str:
+        return unified_diff(backup.files, rendered.files)
+
+    @abstractmethod
+    def push(self, conn: Connection, rendered: RenderedConfig, backup: Backup) -> PushResult:
+        """Apply the rendered config. Raises PushError saying how far it got."""
+
+    @abstractmethod
+    def commit(self, conn: Connection, confirmed_minutes: int | None = None) -> str:
+        """Make the pushed config active (Junos commit; strongSwan load). Returns device output."""
+
+    @abstractmethod
+    def save(self, conn: Connection) -> str:
+        """Persist the running config (write memory / save)."""
+
+    @abstractmethod
+    def rollback(self, conn: Connection, backup: Backup) -> str:
+        """Put back exactly what `backup` holds."""
+
+    # --- status ---------------------------------------------------------------------------
+    def _when(self, item: dict[str, Any]) -> bool:
+        return all(self.options.get(k) == v for k, v in (item.get("when") or {}).items())
+
+    def status_commands(self) -> dict[str, str]:
+        cmds = self.spec.section("status").get("commands") or {}
+        out: dict[str, str] = {}
+        for key, value in cmds.items():
+            if isinstance(value, dict):
+                if self._when(value):
+                    out[key] = value["command"]
+            else:
+                out[key] = value
+        return out
+
+    def parse(self, command_key: str, output: str) -> dict[str, list[dict[str, Any]]]:
+        """Rows per parser kind ('ike', 'child', ...) for one command's output."""
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for p in self.spec.section("status").get("parsers") or []:
+            if p["command"] != command_key or not self._when(p):
+                continue
+            rows.setdefault(p["kind"], []).extend(parse_textfsm(self.spec.directory / p["template"], output))
+        return rows
+
+    def device_status(self, outputs: dict[str, str]) -> DeviceStatus:
+        ike: list[dict[str, Any]] = []
+        child: list[dict[str, Any]] = []
+        for key, output in outputs.items():
+            parsed = self.parse(key, output)
+            ike.extend(parsed.get("ike", []))
+            child.extend(parsed.get("child", []))
+        return from_rows(ike, child)
+
+    def ping_command(self, source: str, target: str, count: int) -> str:
+        return self.spec.section("ping")["command"].format(source=source, target=target, count=count)
+
+    def parse_ping(self, output: str, source: str, target: str) -> PingResult:
+        rows = parse_textfsm(self.spec.directory / self.spec.section("ping")["template"], output)
+        r = rows[0] if rows else {}
+
+        def num(key: str) -> float | None:
+            v = r.get(key)
+            try:
+                return float(v) if v not in (None, "") else None
+            except ValueError:
+                return None
+
+        sent = int(num("sent") or 0)
+        received = int(num("received") or 0)
+        loss = num("loss_pct")
+        if loss is None:
+            loss = 100.0 if sent == 0 else round(100.0 * (sent - received) / sent, 1)
+        return PingResult(source=source, target=target, sent=sent, received=received, loss_pct=loss,
+                          rtt_ms=num("rtt_avg"))
+
+    # --- diagnosis support -----------------------------------------------------------------
+    def diagnosis(self) -> dict[str, Any]:
+        return self.spec.section("diagnosis")

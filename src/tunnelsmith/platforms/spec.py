@@ -1,0 +1,121 @@
+"""Per-platform knowledge as data: `templates/platforms/<name>/platform.yaml` and `algorithms.yaml`.
+
+Generic code asks a `PlatformSpec` for spellings, commands, prompts and safety rules; it never
+branches on a platform name. Adding a platform is adding a folder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tunnelsmith.resources import load_yaml, platforms_root
+
+
+class UnsupportedAlgorithm(KeyError):
+    def __init__(self, platform: str, table: str, value: Any, variant: str | None):
+        self.platform, self.table, self.value, self.variant = platform, table, value, variant
+        v = f" ({variant})" if variant else ""
+        super().__init__(f"platform {platform}{v} cannot do {table.replace('_', ' ')} {value!r}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.args[0]
+
+
+ALGORITHM_TABLES = ("ike_encryption", "ike_integrity", "ike_dh", "ipsec_encryption", "ipsec_integrity", "pfs")
+
+
+@dataclass(frozen=True)
+class AlgorithmTable:
+    """Vendor-neutral name -> this platform's spelling. A missing entry means 'cannot do'."""
+
+    platform: str
+    variant: str | None
+    tables: dict[str, dict[str, str]]
+
+    def spell(self, table: str, value: Any) -> str:
+        entries = self.tables.get(table) or {}
+        key = str(value)
+        if key not in entries:
+            raise UnsupportedAlgorithm(self.platform, table, value, self.variant)
+        return str(entries[key])
+
+    def supports(self, table: str, value: Any) -> bool:
+        return str(value) in (self.tables.get(table) or {})
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    name: str
+    directory: Path
+    raw: dict[str, Any]
+    algorithms_raw: dict[str, Any]
+
+    @property
+    def title(self) -> str:
+        return self.raw.get("title", self.name)
+
+    @property
+    def driver(self) -> str:
+        return self.raw["driver"]
+
+    @property
+    def netmiko_device_type(self) -> str:
+        return self.raw["netmiko_device_type"]
+
+    @property
+    def variants(self) -> list[str]:
+        return list(self.raw.get("variants") or [])
+
+    @property
+    def default_variant(self) -> str | None:
+        return self.raw.get("default_variant")
+
+    def template(self, side: str) -> str | None:
+        return (self.raw.get("templates") or {}).get(side)
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.raw.get(name) or {})
+
+    def algorithms(self, variant: str | None = None) -> AlgorithmTable:
+        variant = variant or self.default_variant
+        tables: dict[str, dict[str, str]] = {}
+        for table in ALGORITHM_TABLES:
+            tables[table] = {str(k): v for k, v in (self.algorithms_raw.get(table) or {}).items()}
+        if variant:
+            overrides = (self.algorithms_raw.get("variants") or {}).get(variant) or {}
+            for table, entries in overrides.items():
+                merged = dict(tables.get(table) or {})
+                for k, v in (entries or {}).items():
+                    if v is None:
+                        merged.pop(str(k), None)
+                    else:
+                        merged[str(k)] = v
+                tables[table] = merged
+        return AlgorithmTable(self.name, variant, tables)
+
+    # --- safety rules (see validate.py) -------------------------------------------------
+    def safety(self) -> dict[str, Any]:
+        return dict(self.raw.get("safety") or {})
+
+    def interface_pattern(self) -> re.Pattern[str] | None:
+        pat = self.safety().get("interface_name")
+        return re.compile(pat) if pat else None
+
+
+def available() -> list[str]:
+    return sorted(p.parent.name for p in platforms_root().glob("*/platform.yaml"))
+
+
+@cache
+def load(name: str) -> PlatformSpec:
+    directory = platforms_root() / name
+    path = directory / "platform.yaml"
+    if not path.exists():
+        raise KeyError(name)
+    algo_path = directory / "algorithms.yaml"
+    algorithms = load_yaml(algo_path) if algo_path.exists() else {}
+    return PlatformSpec(name=name, directory=directory, raw=load_yaml(path), algorithms_raw=algorithms or {})

@@ -1,0 +1,151 @@
+"""Render one host's configuration from the intent with the platform's Jinja2 templates.
+
+A platform's `platform.yaml` lists, per side (`device`, `cloud`), the outputs to render:
+    sides:
+      device:
+        outputs:
+          - {path: /etc/swanctl/swanctl.conf, template: swanctl.conf.j2, when: {format: swanctl}}
+`when` is matched against the device's platform options (with the platform's
+`option_defaults`). CLI platforms render one output, conventionally `path: cli`.
+
+Templates see: `ends` (list of TunnelEnd), `device`, `cloud`, `psk` (tunnel name -> value),
+`options`, `platform`, `mtu_mss`, plus filters: `spell('<table>')` (algorithm spelling; raises
+UnsupportedAlgorithm when the platform cannot do it), `netmask`, `wildcard`, `network`,
+`prefixlen`, `ip`, `quote` (platform string quoting), `hostmask`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from tunnelsmith import secrets as secretmod
+from tunnelsmith import views
+from tunnelsmith.model import Inventory, Side, TunnelEnd
+from tunnelsmith.platforms import spec as pspec
+
+SecretSource = Callable[[str], str]  # tunnel name -> PSK value
+
+
+@dataclass
+class RenderedConfig:
+    host: str
+    platform: str
+    side: str
+    files: dict[str, str] = field(default_factory=dict)  # output path -> content
+
+    def text(self, masked: bool = True) -> str:
+        parts = []
+        for path, content in self.files.items():
+            parts.append(f"### {path}\n{content.rstrip()}\n")
+        out = "\n".join(parts)
+        return secretmod.mask(out) if masked else out
+
+    def lines(self, path: str | None = None) -> list[str]:
+        """The non-blank lines of one output (CLI platforms push these one by one)."""
+        content = self.files[path] if path else next(iter(self.files.values()), "")
+        return [ln.rstrip() for ln in content.splitlines() if ln.strip()]
+
+
+def _net(value: Any) -> ipaddress.IPv4Network:
+    if isinstance(value, ipaddress.IPv4Interface):
+        return value.network
+    if isinstance(value, ipaddress.IPv4Network):
+        return value
+    return ipaddress.IPv4Network(str(value), strict=False)
+
+
+def _quote_factory(style: str | None) -> Callable[[Any], str]:
+    def quote(value: Any) -> str:
+        s = str(value)
+        if style == "double":  # Junos, swanctl: values were validated to carry no quotes
+            return '"' + s + '"'
+        return s
+
+    return quote
+
+
+def environment(platform: pspec.PlatformSpec, variant: str | None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(platform.directory)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - device configuration, not HTML
+    )
+    algo = platform.algorithms(variant)
+    env.filters["spell"] = lambda value, table: algo.spell(table, value)
+    env.filters["netmask"] = lambda v: str(_net(v).netmask)
+    env.filters["wildcard"] = lambda v: str(_net(v).hostmask)
+    env.filters["hostmask"] = lambda v: str(_net(v).hostmask)
+    env.filters["network"] = lambda v: str(_net(v).network_address)
+    env.filters["prefixlen"] = lambda v: _net(v).prefixlen
+    env.filters["ip"] = lambda v: str(v.ip) if isinstance(v, ipaddress.IPv4Interface) else str(v)
+    env.filters["quote"] = _quote_factory(platform.safety().get("quote"))
+    env.globals["algo"] = algo
+    return env
+
+
+def _matches(when: dict[str, Any] | None, options: dict[str, Any]) -> bool:
+    return all(options.get(k) == v for k, v in (when or {}).items())
+
+
+def platform_options(platform: pspec.PlatformSpec, options: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(platform.raw.get("option_defaults") or {})
+    merged.update(options or {})
+    return merged
+
+
+def render_ends(platform_name: str, host: str, side: Side, ends: list[TunnelEnd], *, psk: dict[str, str],
+                options: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> RenderedConfig:
+    """Render a list of tunnel ends with a platform's templates (used for both sides)."""
+    platform = pspec.load(platform_name)
+    opts = platform_options(platform, options or {})
+    variant = opts.get("os_version") or platform.default_variant
+    env = environment(platform, variant)
+    outputs = (platform.section("sides").get(side) or {}).get("outputs") or []
+    if not outputs:
+        raise ValueError(f"platform {platform_name} has no templates for the {side} side")
+    ctx = {"ends": ends, "psk": psk, "options": opts, "platform": platform, "host": host, "side": side}
+    ctx.update(extra or {})
+    rendered = RenderedConfig(host=host, platform=platform_name, side=side)
+    for out in outputs:
+        if not _matches(out.get("when"), opts):
+            continue
+        text = env.get_template(out["template"]).render(**ctx)
+        if text.strip() or out.get("keep_empty"):
+            rendered.files[out["path"]] = text
+    return rendered
+
+
+def resolve_psks(inv: Inventory, ends: list[TunnelEnd]) -> dict[str, str]:
+    from pathlib import Path
+
+    return {e.name: secretmod.resolve(e.tunnel.psk, Path(inv.directory)) for e in ends}
+
+
+def render_device(inv: Inventory, device: str, *, psk: dict[str, str] | None = None) -> RenderedConfig:
+    dev = inv.devices[device]
+    ends = views.device_ends(inv, device)
+    if psk is None:
+        psk = resolve_psks(inv, ends)
+    clouds_by_name = {e.tunnel.cloud: inv.clouds[e.tunnel.cloud] for e in ends}
+    return render_ends(dev.platform, device, "device", ends, psk=psk, options=dev.options,
+                       extra={"device": dev, "clouds": clouds_by_name})
+
+
+def render_cloud_emulation(inv: Inventory, cloud: str, platform: str = "strongswan", *,
+                           psk: dict[str, str] | None = None, options: dict[str, Any] | None = None
+                           ) -> RenderedConfig:
+    """The cloud gateway's own configuration, as an IPsec daemon (the lab runs it for real)."""
+    gw = inv.clouds[cloud]
+    ends = views.cloud_ends(inv, cloud)
+    if psk is None:
+        psk = resolve_psks(inv, ends)
+    return render_ends(platform, cloud, "cloud", ends, psk=psk, options=options or {},
+                       extra={"cloud": gw, "devices": {e.tunnel.device: inv.devices[e.tunnel.device] for e in ends}})
