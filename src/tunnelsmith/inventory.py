@@ -149,7 +149,7 @@ def _int(value: Any, what: str, lo: int | None = None, hi: int | None = None) ->
             value = int(value)
         else:
             raise ValueError(f"{what} must be a whole number, not {value!r}")
-    if lo is not None and value < lo or hi is not None and value > hi:
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ValueError(f"{what} {value} is out of range [{lo}, {hi}]")
     return value
 
@@ -159,6 +159,30 @@ def _name(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a name, not {value!r}")
     return value.strip().lower()
+
+
+def _bool(value: Any, what: str) -> bool:
+    """YAML booleans only: bool("no") is True, so strings are refused rather than guessed."""
+    value = single(value, what)
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false, not {value!r}")
+    return value
+
+
+def _str(value: Any, what: str) -> str:
+    """One free string (an IKE identity, an interface name): lists and mappings are refused."""
+    value = single(value, what)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
+        raise ValueError(f"{what} must be one non-empty string, not {value!r}")
+    return str(value)
+
+
+def _unknown(f: str, obj: str, prefix: str, raw: Any, known: set[str], col: _Collector) -> None:
+    """A misspelt key would silently fall back to a default: report it instead."""
+    if not isinstance(raw, dict):
+        return
+    for k in sorted(set(map(str, raw)) - known):
+        col.add(f, obj, f"{prefix}.{k}", f"unknown field; known: {', '.join(sorted(known))}")
 
 
 def _dh(value: Any, what: str) -> int:
@@ -218,6 +242,9 @@ def load(directory: str | Path) -> Inventory:
     for name, host in hosts.items():
         name = str(name)
         obj = f"host {name}"
+        if name in groups:
+            col.add(hf, obj, "", f"{name!r} is both a host (hosts.yaml) and a group (groups.yaml); "
+                    "Nornir filters would be ambiguous")
         if not isinstance(host, dict):
             col.add(hf, obj, "", "must be a mapping")
             continue
@@ -267,12 +294,14 @@ def _check_plain_secrets(d: Path, hosts: Any, groups: Any, defaults: Any, col: _
 def _cloud(f: str, obj: str, name: str, data: dict[str, Any], col: _Collector) -> CloudGateway | None:
     provider = data.get("provider")
     if provider not in clouds.available():
-        col.add(f, obj, "data.provider", f"unknown provider {provider!r}; known: {', '.join(clouds.available())}")
+        col.add(f, obj, "data.provider",
+                f"unknown provider {provider!r}; known: {', '.join(clouds.available())}")
         return None
     ips = col.get(f, obj, "data.public_ips", lambda: _tuple(data.get("public_ips"), addr, "public_ips"), ())
     if not ips:
         col.add(f, obj, "data.public_ips", "at least one public IP is required")
-    subnets = col.get(f, obj, "data.vpc_subnets", lambda: _tuple(data.get("vpc_subnets"), net, "vpc_subnets"), ())
+    subnets = col.get(f, obj, "data.vpc_subnets",
+                      lambda: _tuple(data.get("vpc_subnets"), net, "vpc_subnets"), ())
     if not subnets:
         col.add(f, obj, "data.vpc_subnets", "at least one VPC subnet is required")
     asn = data.get("bgp_asn")
@@ -283,7 +312,8 @@ def _cloud(f: str, obj: str, name: str, data: dict[str, Any], col: _Collector) -
         asn = profile.cloud_asn
     gtype = data.get("gateway_type", "standard")
     if gtype not in profile.gateway_types():
-        col.add(f, obj, "data.gateway_type", f"{provider} has gateway types {profile.gateway_types()}, not {gtype!r}")
+        col.add(f, obj, "data.gateway_type",
+                f"{provider} has gateway types {profile.gateway_types()}, not {gtype!r}")
     return CloudGateway(name=name, provider=provider, public_ips=ips, vpc_subnets=subnets, bgp_asn=asn,
                         gateway_type=gtype, data=data)
 
@@ -299,17 +329,27 @@ def _device(f: str, obj: str, name: str, host: dict[str, Any], groups: dict[str,
     hostname = _attr(host, groups, defaults, "hostname")
     if not hostname:
         col.add(f, obj, "hostname", "management address is required")
-    port = col.get(f, obj, "port", lambda: _int(_attr(host, groups, defaults, "port") or 22, "port", 1, 65535), 22)
+    elif not isinstance(hostname, str):
+        col.add(f, obj, "hostname", f"must be one address or DNS name, not {hostname!r}")
+        hostname = None
+    port = col.get(f, obj, "port",
+                   lambda: _int(_attr(host, groups, defaults, "port") or 22, "port", 1, 65535), 22)
     public_ip = col.get(f, obj, "data.public_ip", lambda: addr(data.get("public_ip")))
-    lans = col.get(f, obj, "data.lan_subnets", lambda: _tuple(data.get("lan_subnets"), net, "lan_subnets"), ())
+    lans = col.get(f, obj, "data.lan_subnets",
+                   lambda: _tuple(data.get("lan_subnets"), net, "lan_subnets"), ())
     wan = data.get("wan_interface")
-    if not wan or not isinstance(wan, str):
+    if not wan:
         col.add(f, obj, "data.wan_interface", "WAN interface name is required")
+    else:
+        wan = col.get(f, obj, "data.wan_interface", lambda: _str(wan, "wan_interface"), "")
+    wan_nat = col.get(f, obj, "data.wan_nat", lambda: _bool(data.get("wan_nat", False), "wan_nat"), False)
     asn = data.get("bgp_asn")
     if asn is not None:
         asn = col.get(f, obj, "data.bgp_asn", lambda: _int(asn, "bgp_asn", 1, 4294967295))
-    wan_mtu = col.get(f, obj, "data.wan_mtu", lambda: _int(data.get("wan_mtu", 1500), "wan_mtu", 576, 9216), 1500)
-    path_mtu = col.get(f, obj, "data.path_mtu", lambda: _int(data.get("path_mtu", 1500), "path_mtu", 576, 9216), 1500)
+    wan_mtu = col.get(f, obj, "data.wan_mtu",
+                      lambda: _int(data.get("wan_mtu", 1500), "wan_mtu", 576, 9216), 1500)
+    path_mtu = col.get(f, obj, "data.path_mtu",
+                       lambda: _int(data.get("path_mtu", 1500), "path_mtu", 576, 9216), 1500)
     pw = None
     if data.get("password_ref") is not None:
         pw = col.get(f, obj, "data.password_ref", lambda: secret_ref(data["password_ref"]))
@@ -319,7 +359,7 @@ def _device(f: str, obj: str, name: str, host: dict[str, Any], groups: dict[str,
     return Device(name=name, platform=platform, hostname=str(hostname), port=port or 22,
                   username=_attr(host, groups, defaults, "username"), wan_interface=str(wan or ""),
                   public_ip=public_ip, lan_subnets=lans, bgp_asn=asn, wan_mtu=wan_mtu or 1500,
-                  path_mtu=path_mtu or 1500, wan_nat=bool(data.get("wan_nat", False)), password=pw,
+                  path_mtu=path_mtu or 1500, wan_nat=wan_nat, password=pw,
                   ssh=dict(data.get("ssh") or {}), options=options)
 
 
@@ -350,14 +390,19 @@ def _tunnels(f: str, doc: Any, cloud_gws: dict[str, CloudGateway], devices: dict
     return out
 
 
+IKE_KEYS = {"version", "mode", "encryption", "integrity", "dh_group", "lifetime"}
+IPSEC_KEYS = {"encryption", "integrity", "pfs_group", "lifetime", "protocol", "dpd"}
+DPD_KEYS = {"enabled", "interval", "retries", "action"}
+
+
 def _tunnel(f: str, obj: str, name: str, spec: dict[str, Any], cloud_gws: dict[str, CloudGateway],
             devices: dict[str, Device], per_device: dict[str, int], col: _Collector) -> Tunnel | None:
     known = {"name", "cloud", "device", "cloud_ip", "ike", "ipsec", "identities", "psk", "routing",
              "ping", "initiation", "mtu", "mss", "description"}
     for k in set(spec) - known:
         col.add(f, obj, str(k), f"unknown field; known fields: {', '.join(sorted(known))}")
-    cloud = cloud_gws.get(spec.get("cloud"))
-    device = devices.get(spec.get("device"))
+    cloud = _lookup(cloud_gws, spec.get("cloud"))
+    device = _lookup(devices, spec.get("device"))
     if cloud is None:
         col.add(f, obj, "cloud", f"unknown cloud gateway {spec.get('cloud')!r} (not a host with role cloud)")
     if device is None:
@@ -366,40 +411,74 @@ def _tunnel(f: str, obj: str, name: str, spec: dict[str, Any], cloud_gws: dict[s
         return None
     profile = clouds.profile(cloud.provider)
     pdef = profile.defaults
-    ike_raw = _merge(pdef.get("ike") or {}, spec.get("ike") or {})
-    ipsec_raw = _merge(pdef.get("ipsec") or {}, spec.get("ipsec") or {})
+    for key in ("ike", "ipsec"):
+        if spec.get(key) is not None and not isinstance(spec.get(key), dict):
+            col.add(f, obj, key, f"must be a mapping of parameters, not {spec.get(key)!r}")
+    ike_in = spec.get("ike") if isinstance(spec.get("ike"), dict) else {}
+    ipsec_in = spec.get("ipsec") if isinstance(spec.get("ipsec"), dict) else {}
+    _unknown(f, obj, "ike", ike_in, IKE_KEYS, col)
+    _unknown(f, obj, "ipsec", ipsec_in, IPSEC_KEYS, col)
+    ike_raw = _merge(pdef.get("ike") or {}, ike_in)
+    ipsec_raw = _merge(pdef.get("ipsec") or {}, ipsec_in)
 
-    ike = col.get(f, obj, "ike", lambda: IkePolicy(
-        version=_ike_version(ike_raw.get("version")),
-        mode=_name(ike_raw.get("mode", "main"), "ike.mode"),
-        encryption=_name(ike_raw.get("encryption"), "ike.encryption"),
-        integrity=_name(ike_raw.get("integrity"), "ike.integrity"),
-        dh_group=_dh(ike_raw.get("dh_group"), "ike.dh_group"),
-        lifetime=_int(ike_raw.get("lifetime"), "ike.lifetime", 60, 604800)))
-    dpd_raw = ipsec_raw.get("dpd") or {}
+    # One col.get per parameter, so every problem names its exact field (ike.dh_group, ...).
+    def g(field: str, fn: Callable[[], Any]) -> Any:
+        return col.get(f, obj, field, fn, _MISSING)
+
+    ike_vals = {
+        "version": g("ike.version", lambda: _ike_version(ike_raw.get("version"))),
+        "mode": g("ike.mode", lambda: _name(ike_raw.get("mode", "main"), "ike.mode")),
+        "encryption": g("ike.encryption", lambda: _name(ike_raw.get("encryption"), "ike.encryption")),
+        "integrity": g("ike.integrity", lambda: _name(ike_raw.get("integrity"), "ike.integrity")),
+        "dh_group": g("ike.dh_group", lambda: _dh(ike_raw.get("dh_group"), "ike.dh_group")),
+        "lifetime": g("ike.lifetime", lambda: _int(ike_raw.get("lifetime"), "ike.lifetime", 60, 604800)),
+    }
+    dpd_raw = ipsec_raw.get("dpd") if ipsec_raw.get("dpd") is not None else {}
     if isinstance(dpd_raw, bool):
         dpd_raw = {"enabled": dpd_raw}
-    ipsec = col.get(f, obj, "ipsec", lambda: IpsecPolicy(
-        encryption=_name(ipsec_raw.get("encryption"), "ipsec.encryption"),
-        integrity=_name(ipsec_raw.get("integrity"), "ipsec.integrity"),
-        pfs_group=None if ipsec_raw.get("pfs_group") in (None, False, "none", "off")
-        else _dh(ipsec_raw.get("pfs_group"), "ipsec.pfs_group"),
-        lifetime=_int(ipsec_raw.get("lifetime"), "ipsec.lifetime", 60, 604800),
-        protocol=_name(ipsec_raw.get("protocol", "esp"), "ipsec.protocol"),
-        dpd=Dpd(enabled=bool(dpd_raw.get("enabled", True)),
-                interval=_int(dpd_raw.get("interval", 10), "ipsec.dpd.interval", 1, 3600),
-                retries=_int(dpd_raw.get("retries", 3), "ipsec.dpd.retries", 1, 100),
-                action=_name(dpd_raw.get("action", "restart"), "ipsec.dpd.action"))))
+    if not isinstance(dpd_raw, dict):
+        col.add(f, obj, "ipsec.dpd", f"must be true, false or a mapping, not {dpd_raw!r}")
+        dpd_raw = {}
+    _unknown(f, obj, "ipsec.dpd", dpd_raw, DPD_KEYS, col)
+    dpd_vals = {
+        "enabled": g("ipsec.dpd.enabled", lambda: _bool(dpd_raw.get("enabled", True), "ipsec.dpd.enabled")),
+        "interval": g("ipsec.dpd.interval",
+                      lambda: _int(dpd_raw.get("interval", 10), "ipsec.dpd.interval", 1, 3600)),
+        "retries": g("ipsec.dpd.retries",
+                     lambda: _int(dpd_raw.get("retries", 3), "ipsec.dpd.retries", 1, 100)),
+        "action": g("ipsec.dpd.action", lambda: _name(dpd_raw.get("action", "restart"), "ipsec.dpd.action")),
+    }
+    pfs = ipsec_raw.get("pfs_group")
+    ipsec_vals = {
+        "encryption": g("ipsec.encryption", lambda: _name(ipsec_raw.get("encryption"), "ipsec.encryption")),
+        "integrity": g("ipsec.integrity", lambda: _name(ipsec_raw.get("integrity"), "ipsec.integrity")),
+        "pfs_group": g("ipsec.pfs_group", lambda: None if pfs in (None, False, "none", "off")
+                       else _dh(pfs, "ipsec.pfs_group")),
+        "lifetime": g("ipsec.lifetime",
+                      lambda: _int(ipsec_raw.get("lifetime"), "ipsec.lifetime", 60, 604800)),
+        "protocol": g("ipsec.protocol", lambda: _name(ipsec_raw.get("protocol", "esp"), "ipsec.protocol")),
+    }
+    ike = ipsec = None
+    if _MISSING not in ike_vals.values():
+        ike = IkePolicy(**ike_vals)
+    if _MISSING not in ipsec_vals.values() and _MISSING not in dpd_vals.values():
+        ipsec = IpsecPolicy(**ipsec_vals, dpd=Dpd(**dpd_vals))
 
     cloud_ip = cloud.public_ips[0] if cloud.public_ips else None
     if spec.get("cloud_ip") is not None:
-        cloud_ip = col.get(f, obj, "cloud_ip", lambda: addr(spec["cloud_ip"]))
+        cloud_ip = col.get(f, obj, "cloud_ip", lambda: addr(single(spec["cloud_ip"], "cloud_ip")))
         if cloud_ip is not None and cloud_ip not in cloud.public_ips:
             col.add(f, obj, "cloud_ip", f"{cloud_ip} is not one of {cloud.name}'s public IPs "
                     f"{[str(i) for i in cloud.public_ips]}")
-    ids = spec.get("identities") or {}
-    local_id = str(ids.get("local", device.public_ip))
-    remote_id = str(ids.get("remote", cloud_ip))
+    ids = spec.get("identities") if spec.get("identities") is not None else {}
+    if not isinstance(ids, dict):
+        col.add(f, obj, "identities", "must be a mapping {local: ID, remote: ID}")
+        ids = {}
+    _unknown(f, obj, "identities", ids, {"local", "remote"}, col)
+    local_id = col.get(f, obj, "identities.local",
+                       lambda: _str(ids.get("local", str(device.public_ip)), "identities.local"), "")
+    remote_id = col.get(f, obj, "identities.remote",
+                        lambda: _str(ids.get("remote", str(cloud_ip)), "identities.remote"), "")
     psk = None
     if "psk" not in spec:
         col.add(f, obj, "psk", "a pre-shared key reference is required, e.g. psk: {env: NAME}")
@@ -409,9 +488,17 @@ def _tunnel(f: str, obj: str, name: str, spec: dict[str, Any], cloud_gws: dict[s
     ping = None
     if spec.get("ping"):
         p = spec["ping"]
-        ping = col.get(f, obj, "ping", lambda: PingCheck(source=addr(p.get("source")), target=addr(p.get("target")),
-                                                        count=_int(p.get("count", 3), "ping.count", 1, 100)))
-    initiation = spec.get("initiation", "start")
+        if not isinstance(p, dict):
+            col.add(f, obj, "ping", "must be a mapping {source: IP, target: IP, count: N}")
+        else:
+            _unknown(f, obj, "ping", p, {"source", "target", "count"}, col)
+            src = col.get(f, obj, "ping.source", lambda: addr(single(p.get("source"), "ping.source")))
+            dst = col.get(f, obj, "ping.target", lambda: addr(single(p.get("target"), "ping.target")))
+            count = col.get(f, obj, "ping.count", lambda: _int(p.get("count", 3), "ping.count", 1, 100))
+            if None not in (src, dst, count):
+                ping = PingCheck(source=src, target=dst, count=count)
+    initiation = col.get(f, obj, "initiation", lambda: single(spec.get("initiation", "start"), "initiation"),
+                         "start")
     if initiation not in ("start", "trap", "none"):
         col.add(f, obj, "initiation", f"must be start, trap or none, not {initiation!r}")
     mtu = spec.get("mtu")
@@ -429,6 +516,27 @@ def _tunnel(f: str, obj: str, name: str, spec: dict[str, Any], cloud_gws: dict[s
                   initiation=initiation, mtu=mtu, mss=mss, index=index, source_file=f)
 
 
+_MISSING = object()
+
+
+def _lookup(table: dict[str, Any], key: Any) -> Any:
+    """A host by name; a list or mapping (several values) is simply not a name."""
+    return table.get(key) if isinstance(key, str) else None
+
+
+def _selectors(raw: Any) -> tuple[Selector, ...]:
+    if not isinstance(raw, list):
+        raise ValueError("must be a list of {local: PREFIX, remote: PREFIX} pairs")
+    out = []
+    for i, s in enumerate(raw):
+        if not isinstance(s, dict) or set(s) != {"local", "remote"}:
+            raise ValueError(f"selector #{i + 1} must be exactly {{local: PREFIX, remote: PREFIX}}, "
+                             f"not {s!r}")
+        out.append(Selector(local=net(single(s["local"], "selector local")),
+                            remote=net(single(s["remote"], "selector remote"))))
+    return tuple(out)
+
+
 def _ike_version(value: Any) -> int:
     value = single(value, "ike.version")
     if isinstance(value, str):
@@ -440,11 +548,14 @@ def _ike_version(value: Any) -> int:
     return value
 
 
-def _routing(f: str, obj: str, raw: Any, device: Device, cloud: CloudGateway, col: _Collector) -> Routing | None:
+def _routing(f: str, obj: str, raw: Any, device: Device, cloud: CloudGateway,
+             col: _Collector) -> Routing | None:
     if not isinstance(raw, dict):
         col.add(f, obj, "routing", "required: {mode: policy|static|bgp, ...}")
         return None
-    mode = raw.get("mode")
+    mode = col.get(f, obj, "routing.mode", lambda: single(raw.get("mode"), "routing.mode"), _MISSING)
+    if mode is _MISSING:
+        return None
     if mode not in ("policy", "static", "bgp"):
         col.add(f, obj, "routing.mode", f"must be policy, static or bgp, not {mode!r}")
         return None
@@ -454,24 +565,35 @@ def _routing(f: str, obj: str, raw: Any, device: Device, cloud: CloudGateway, co
     if mode == "policy":
         sel_raw = raw.get("selectors")
         if sel_raw is None:  # default: every LAN subnet with every VPC subnet
-            selectors = tuple(Selector(l, r) for l in device.lan_subnets for r in cloud.vpc_subnets)
+            selectors = tuple(Selector(lan, r) for lan in device.lan_subnets for r in cloud.vpc_subnets)
         else:
-            selectors = col.get(f, obj, "routing.selectors", lambda: tuple(
-                Selector(local=net(s["local"]), remote=net(s["remote"])) for s in sel_raw), ())
+            selectors = col.get(f, obj, "routing.selectors", lambda: _selectors(sel_raw), ())
         if not selectors:
             col.add(f, obj, "routing.selectors", "a policy-based tunnel needs at least one selector pair")
         return Routing(mode="policy", selectors=selectors)
     inside = raw.get("inside") or {}
-    inside_local = col.get(f, obj, "routing.inside.local", lambda: iface(inside.get("local")))
-    inside_remote = col.get(f, obj, "routing.inside.remote", lambda: addr(inside.get("remote")))
+    if not isinstance(inside, dict):
+        col.add(f, obj, "routing.inside", "must be a mapping {local: IP/PREFIX, remote: IP}")
+        inside = {}
+    _unknown(f, obj, "routing.inside", inside, {"local", "remote"}, col)
+    inside_local = col.get(f, obj, "routing.inside.local",
+                           lambda: iface(single(inside.get("local"), "routing.inside.local")))
+    inside_remote = col.get(f, obj, "routing.inside.remote",
+                            lambda: addr(single(inside.get("remote"), "routing.inside.remote")))
     if inside_local is not None and inside_remote is not None and inside_remote not in inside_local.network:
-        col.add(f, obj, "routing.inside.remote", f"{inside_remote} is not in the inside network {inside_local.network}")
+        col.add(f, obj, "routing.inside.remote",
+                f"{inside_remote} is not in the inside network {inside_local.network}")
     if inside_local is not None and inside_remote is not None and inside_remote == inside_local.ip:
         col.add(f, obj, "routing.inside.remote", "local and remote inside addresses are the same")
     routes = col.get(f, obj, "routing.routes", lambda: _tuple(raw.get("routes"), net, "routes"), ())
     bgp = None
     if mode == "bgp":
         b = raw.get("bgp") or {}
+        if not isinstance(b, dict):
+            col.add(f, obj, "routing.bgp", "must be a mapping of BGP settings")
+            b = {}
+        _unknown(f, obj, "routing.bgp", b,
+                 {"local_asn", "remote_asn", "hold_time", "keepalive", "advertise"}, col)
         local_asn = b.get("local_asn", device.bgp_asn)
         remote_asn = b.get("remote_asn", cloud.bgp_asn)
         if local_asn is None:
@@ -487,6 +609,6 @@ def _routing(f: str, obj: str, raw: Any, device: Device, cloud: CloudGateway, co
                 advertise=_tuple(b.get("advertise", [str(n) for n in device.lan_subnets]), net, "advertise")))
     if inside_local is None or inside_remote is None:
         return None
-    sels = tuple(Selector(l, r) for l in device.lan_subnets for r in routes)
+    sels = tuple(Selector(lan, r) for lan in device.lan_subnets for r in routes)
     return Routing(mode=mode, selectors=sels, inside_local=inside_local, inside_remote=inside_remote,
                    static_routes=routes, bgp=bgp)

@@ -20,4 +20,4 @@ def parse_textfsm(template: Path, output: str) -> list[dict[str, Any]]:
     fsm = textfsm.TextFSM(io.StringIO(_template_text(template)))
     rows = fsm.ParseText(output)
     keys = [h.lower() for h in fsm.header]
-    return [dict(zip(keys, row)) for row in rows]
+    return [dict(zip(keys, row, strict=True)) for row in rows]

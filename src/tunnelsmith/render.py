@@ -76,7 +76,7 @@ def environment(platform: pspec.PlatformSpec, variant: str | None) -> jinja2.Env
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - device configuration, not HTML
+        autoescape=False,
     )
     algo = platform.algorithms(variant)
     env.filters["spell"] = lambda value, table: algo.spell(table, value)

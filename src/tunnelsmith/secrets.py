@@ -44,6 +44,10 @@ class Masker:
                 alts = sorted(self._values, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(v) for v in alts))
 
+    def values(self) -> list[str]:
+        with self._lock:
+            return sorted(self._values)
+
     def mask(self, text: str) -> str:
         pattern = self._pattern
         if pattern is None or not text:

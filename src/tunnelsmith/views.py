@@ -14,10 +14,23 @@ IPSEC_OVERHEAD = 101
 TCP_IP_HEADERS = 40
 
 
+ETHERNET_MTU = 1500
+
+
 def mtu_mss(device: Device, cloud: CloudGateway, tunnel: Tunnel) -> tuple[int, int]:
+    """(tunnel MTU, TCP MSS) for one tunnel.
+
+    A profile's fixed values (AWS 1436 / 1387) are published for a 1500-byte underlay; when the
+    device's WAN or path MTU is smaller (PPPoE: 1492) both shrink by the difference, otherwise the
+    encrypted packets would no longer fit the WAN link.
+    """
     profile = clouds.profile(cloud.provider)
-    mtu = tunnel.mtu or profile.mtu or (min(device.wan_mtu, device.path_mtu) - IPSEC_OVERHEAD)
-    mss = tunnel.mss or (profile.mss if (profile.mss and not tunnel.mtu) else None) or (mtu - TCP_IP_HEADERS)
+    underlay = min(device.wan_mtu, device.path_mtu)
+    shortfall = max(0, ETHERNET_MTU - underlay)
+    profile_mtu = profile.mtu - shortfall if profile.mtu else None
+    profile_mss = profile.mss - shortfall if profile.mss else None
+    mtu = tunnel.mtu or profile_mtu or (underlay - IPSEC_OVERHEAD)
+    mss = tunnel.mss or (profile_mss if (profile_mss and not tunnel.mtu) else None) or (mtu - TCP_IP_HEADERS)
     return mtu, mss
 
 

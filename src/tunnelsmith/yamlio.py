@@ -33,4 +33,4 @@ StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _co
 
 def load_strict(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=StrictLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(fh, Loader=StrictLoader)

@@ -83,7 +83,11 @@ class PlatformSpec:
     def algorithms(self, variant: str | None = None) -> AlgorithmTable:
         variant = variant or self.default_variant
         tables: dict[str, dict[str, str]] = {}
-        for table in ALGORITHM_TABLES:
+        # The six standard tables, plus any extra table a platform defines for its own
+        # templates (e.g. Cisco's IKEv2 proposal words differ from its IKEv1 policy words).
+        extra = [k for k, v in self.algorithms_raw.items() if k != "variants" and isinstance(v, dict)
+                 and k not in ALGORITHM_TABLES]
+        for table in (*ALGORITHM_TABLES, *extra):
             tables[table] = {str(k): v for k, v in (self.algorithms_raw.get(table) or {}).items()}
         if variant:
             overrides = (self.algorithms_raw.get("variants") or {}).get(variant) or {}
@@ -118,4 +122,14 @@ def load(name: str) -> PlatformSpec:
         raise KeyError(name)
     algo_path = directory / "algorithms.yaml"
     algorithms = load_yaml(algo_path) if algo_path.exists() else {}
-    return PlatformSpec(name=name, directory=directory, raw=load_yaml(path), algorithms_raw=algorithms or {})
+    raw = dict(load_yaml(path) or {})
+    # verify.yaml (optional) holds the verification and diagnosis knowledge: sections
+    # `verify:` and `diagnosis:` that extend platform.yaml's.
+    verify_path = directory / "verify.yaml"
+    if verify_path.exists():
+        for key, value in (load_yaml(verify_path) or {}).items():
+            if isinstance(value, dict) and isinstance(raw.get(key), dict):
+                raw[key] = {**raw[key], **value}
+            else:
+                raw[key] = value
+    return PlatformSpec(name=name, directory=directory, raw=raw, algorithms_raw=algorithms or {})

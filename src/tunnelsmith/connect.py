@@ -1,0 +1,100 @@
+"""Open SSH sessions to devices with Netmiko: keys, verified host keys, masked session logs.
+
+Host keys are verified against a known_hosts file by default (the device's `ssh.known_hosts`,
+else ~/.ssh/known_hosts). Trusting an unknown key on first use is an explicit choice
+(`ssh.trust_on_first_use: true` or the CLI's --trust-on-first-use); the key is then recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tunnelsmith import secrets as secretmod
+from tunnelsmith.errors import TunnelsmithError
+from tunnelsmith.model import Device
+from tunnelsmith.platforms import spec as pspec
+
+
+class ConnectError(TunnelsmithError):
+    pass
+
+
+def netmiko_params(device: Device, *, trust_on_first_use: bool = False, inventory_dir: str | None = None,
+                   session_log: Path | None = None) -> dict[str, Any]:
+    ssh = device.ssh
+    known_hosts = secretmod.expand_path(ssh.get("known_hosts") or "~/.ssh/known_hosts")
+    tofu = trust_on_first_use or bool(ssh.get("trust_on_first_use"))
+    params: dict[str, Any] = {
+        "device_type": pspec.load(device.platform).netmiko_device_type,
+        "host": device.hostname,
+        "port": device.port,
+        "username": device.username,
+        "ssh_strict": not tofu,
+        "system_host_keys": False,
+        "alt_host_keys": True,
+        "alt_key_file": str(known_hosts),
+        "allow_agent": False,
+        "conn_timeout": float(ssh.get("timeout", 10)),
+        "fast_cli": False,
+    }
+    if ssh.get("key_file"):
+        params["use_keys"] = True
+        params["key_file"] = str(secretmod.expand_path(ssh["key_file"]))
+    if device.password is not None:
+        params["password"] = secretmod.resolve(device.password, Path(inventory_dir) if inventory_dir else None)
+    if session_log is not None:
+        from netmiko.session_log import SessionLog
+
+        no_log = {f"s{i}": v for i, v in enumerate(secretmod.MASKER.values())}
+        params["session_log"] = SessionLog(file_name=str(session_log), no_log=no_log)
+    return params
+
+
+@contextmanager
+def open_connection(device: Device, *, trust_on_first_use: bool = False, inventory_dir: str | None = None,
+                    session_log: Path | None = None) -> Iterator[Any]:
+    """A connected Netmiko session; host key refused unless known (or TOFU chosen explicitly)."""
+    from netmiko import ConnectHandler
+    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+    from paramiko.ssh_exception import SSHException
+
+    params = netmiko_params(device, trust_on_first_use=trust_on_first_use, inventory_dir=inventory_dir,
+                            session_log=session_log)
+    try:
+        conn = ConnectHandler(**params)
+    except NetmikoAuthenticationException as exc:
+        raise ConnectError(f"{device.name}: SSH authentication failed for {device.username}@"
+                           f"{device.hostname}:{device.port}") from exc
+    except NetmikoTimeoutException as exc:
+        raise ConnectError(f"{device.name}: SSH to {device.hostname}:{device.port} timed out") from exc
+    except SSHException as exc:
+        text = secretmod.mask(str(exc))
+        if "known_hosts" in text or "not found in" in text:
+            raise ConnectError(
+                f"{device.name}: host key of {device.hostname} is not in {params['alt_key_file']}; verify "
+                "it and add it there, or choose --trust-on-first-use explicitly") from None
+        raise ConnectError(f"{device.name}: SSH failed: {text}") from None
+    try:
+        if not params["ssh_strict"]:
+            _record_host_key(conn, Path(params["alt_key_file"]))
+        yield conn
+    finally:
+        conn.disconnect()
+
+
+def _record_host_key(conn: Any, known_hosts: Path) -> None:
+    """After an explicit trust-on-first-use, keep the key so the next session verifies it."""
+    transport = conn.remote_conn_pre.get_transport()
+    if transport is None:
+        return
+    key = transport.get_remote_server_key()
+    host = conn.host if int(conn.port) == 22 else f"[{conn.host}]:{conn.port}"
+    known_hosts.parent.mkdir(parents=True, exist_ok=True)
+    existing = known_hosts.read_text() if known_hosts.exists() else ""
+    line = f"{host} {key.get_name()} {key.get_base64()}"
+    if line not in existing:
+        with known_hosts.open("a") as fh:
+            fh.write(line + "\n")

@@ -1,0 +1,146 @@
+"""Explain a failed tunnel the way an expert would, from evidence, in one line.
+
+Evidence: the device daemon's log lines for this tunnel, optionally the peer's (a cloud that
+exposes its VPN log; the lab's cloud gateways do), the SA state, and reachability probes. The
+log knowledge is data: each platform's `verify.yaml` has `diagnosis.patterns` (regex -> class,
+ordered, first match wins) and `diagnosis.peer_patterns` for the responder's view. Generic
+reasoning here only combines that with SA state and probes:
+
+* phase 1 down and no log match: the peer never answered -> peer_unreachable (and, if it
+  answers ICMP, "UDP 500/4500 blocked?"); it answered part of the exchange -> psk_mismatch for
+  a failure after the key exchange.
+* phase 2 rejected with NO_PROPOSAL_CHOSEN: pfs_mismatch when the peer's log shows offered and
+  configured proposals that differ only in the DH group, else proposal_mismatch.
+* phases up but ping lost: no_route, with what the route probe and the SA counters show.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunnelsmith.model import TunnelEnd
+from tunnelsmith.platforms.spec import PlatformSpec
+from tunnelsmith.verify import TunnelVerdict
+
+CLASSES = ("psk_mismatch", "proposal_mismatch", "peer_unreachable", "no_peer_config", "pfs_mismatch",
+           "selector_mismatch", "no_route", "unknown")
+
+
+@dataclass
+class Evidence:
+    device_log: str = ""
+    peer_log: str | None = None
+    peer_platform: str | None = None  # which platform's log format peer_log is in
+    probes: dict[str, Any] = field(default_factory=dict)  # peer_icmp: bool, route: str, counters_before...
+
+
+def relevant_lines(log: str, end: TunnelEnd, spec: PlatformSpec, peer_view: bool = False) -> list[str]:
+    """Log lines about this tunnel: the platform says how lines name a connection."""
+    diag = spec.section("diagnosis")
+    keys = [k.format(name=end.name, remote_ip=end.local_ip if peer_view else end.remote_ip,
+                     local_ip=end.remote_ip if peer_view else end.local_ip)
+            for k in diag.get("line_keys", ["{name}", "{remote_ip}"])]
+    lines = [ln for ln in log.splitlines() if any(k in ln for k in keys)]
+    window = int(diag.get("window", 400))
+    return lines[-window:]
+
+
+def _match(patterns: list[dict[str, Any]], lines: list[str], phase: str | None) -> tuple[dict[str, Any], str] | None:
+    for pat in patterns:
+        if phase and pat.get("phase") not in (None, phase):
+            continue
+        rx = re.compile(pat["regex"])
+        for ln in reversed(lines):  # the most recent evidence counts
+            if rx.search(ln):
+                return pat, ln
+    return None
+
+
+def _proposal_diff(lines: list[str], spec: PlatformSpec) -> str | None:
+    """'pfs' when offered and configured ESP proposals differ only in the DH group."""
+    diag = spec.section("diagnosis")
+    rx_recv = re.compile(diag.get("received_proposals", r"received proposals: (.+)"))
+    rx_conf = re.compile(diag.get("configured_proposals", r"configured proposals: (.+)"))
+    rx_dh = re.compile(diag.get("dh_token", r"^(MODP|ECP|CURVE|X25519|X448|NO_DH)"))
+    recv = conf = None
+    for ln in lines:
+        if (m := rx_recv.search(ln)) and "ESP" in m.group(1):
+            recv = m.group(1)
+        if (m := rx_conf.search(ln)) and "ESP" in m.group(1):
+            conf = m.group(1)
+    if not recv or not conf:
+        return None
+
+    def split(p: str) -> tuple[set[str], set[str]]:
+        toks = {t for t in re.split(r"[/,\s]+", p.replace("ESP:", "")) if t}
+        return {t for t in toks if not rx_dh.match(t)}, {t for t in toks if rx_dh.match(t)}
+
+    r_other, r_dh = split(recv)
+    c_other, c_dh = split(conf)
+    if r_dh != c_dh and (r_other & c_other) == r_other | c_other:
+        return f"PFS group offered {sorted(r_dh) or ['none']} vs configured {sorted(c_dh) or ['none']}"
+    if r_other != c_other:
+        return f"ESP proposal offered {recv.strip()} vs configured {conf.strip()}"
+    return None
+
+
+def diagnose(end: TunnelEnd, verdict: TunnelVerdict, evidence: Evidence, spec: PlatformSpec,
+             peer_spec: PlatformSpec | None = None) -> dict[str, str] | None:
+    if verdict.ok:
+        return None
+    diag = spec.section("diagnosis")
+    lines = relevant_lines(evidence.device_log, end, spec)
+    peer_lines = relevant_lines(evidence.peer_log or "", end, peer_spec or spec, peer_view=True)
+    p1_up = verdict.phase1.get("state") == "up"
+    p2_up = bool(verdict.phase2) and all(c["state"] == "up" for c in verdict.phase2)
+    phase = "1" if not p1_up else ("2" if not p2_up else "data")
+
+    def result(cls: str, message: str) -> dict[str, str]:
+        return {"class": cls, "message": message}
+
+    if phase in ("1", "2"):
+        # The peer's own words are the strongest evidence when we have them.
+        peer_hit = _match((peer_spec or spec).section("diagnosis").get("peer_patterns") or [], peer_lines, phase)
+        hit = _match(diag.get("patterns") or [], lines, phase)
+        chosen = peer_hit or hit
+        if chosen:
+            pat, line = chosen
+            cls = pat["class"]
+            if cls == "proposal_mismatch" and phase == "2":
+                why = _proposal_diff(peer_lines, peer_spec or spec)
+                if why and why.startswith("PFS"):
+                    return result("pfs_mismatch", f"phase 2 rejected: {why}")
+                if why:
+                    return result("proposal_mismatch", f"phase 2 rejected: {why}")
+            msg = pat.get("message", cls).format(peer=end.remote_ip, name=end.name)
+            src = "peer log" if chosen is peer_hit else "device log"
+            return result(cls, f"{msg} ({src}: {line.strip()[-160:]})")
+    if phase == "1":
+        answered = _match(diag.get("answered") or [], lines, None)
+        if answered and _match(diag.get("gave_up") or [], lines, None):
+            return result("psk_mismatch", f"{end.remote_ip} answered the key exchange but authentication never "
+                          "completed: the pre-shared keys (or IDs) differ")
+        icmp = evidence.probes.get("peer_icmp")
+        if icmp is True:
+            return result("peer_unreachable", f"no IKE answer from {end.remote_ip} though it answers ping: "
+                          "UDP 500/4500 is blocked on the path, or the peer has no VPN configured for us")
+        if icmp is False:
+            return result("peer_unreachable", f"{end.remote_ip} answers neither IKE nor ping: check the WAN path and "
+                          "the peer's public IP")
+        return result("peer_unreachable", f"no IKE answer from {end.remote_ip} (UDP 500/4500)")
+    if phase == "2":
+        return result("unknown", "phase 1 is up but a CHILD SA is missing and no log line says why; check the "
+                      "selectors and proposals on both ends")
+    # Both phases up, traffic does not pass.
+    route = evidence.probes.get("route")
+    out_grew = evidence.probes.get("bytes_out_grew")
+    in_grew = evidence.probes.get("bytes_in_grew")
+    if out_grew is False:
+        return result("no_route", f"ping {verdict.ping and verdict.ping.get('target')} did not enter the tunnel "
+                      f"(CHILD SA bytes out did not grow); route on the device: {route or 'unknown'}")
+    if out_grew and in_grew is False:
+        return result("no_route", "traffic leaves through the tunnel but nothing comes back: the cloud side has no "
+                      "route back, a security group/ACL drops it, or the WAN interface source-NATs the flow")
+    return result("no_route", f"SAs are up but ping fails; route on the device: {route or 'unknown'}")

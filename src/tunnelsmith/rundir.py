@@ -1,0 +1,82 @@
+"""Every run keeps a directory: runs/<run_id>/<device>/ with what was rendered, what changed,
+the SSH session log, the collected status output and the verdict.
+
+Everything written here goes through the secret masker, except pre-change backups, which must
+hold the device's real configuration to be restorable: those are created exclusively (never
+overwritten) with mode 0600 in a 0700 directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as pysecrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunnelsmith import secrets as secretmod
+from tunnelsmith.platforms.base import Backup
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + pysecrets.token_hex(3)
+
+
+@dataclass
+class RunDir:
+    root: Path
+    run_id: str
+
+    @classmethod
+    def create(cls, base: str | Path, run_id: str | None = None) -> RunDir:
+        run_id = run_id or new_run_id()
+        root = Path(base) / run_id
+        root.mkdir(parents=True, exist_ok=False)
+        os.chmod(root, 0o700)
+        return cls(root=root, run_id=run_id)
+
+    @classmethod
+    def open(cls, base: str | Path, run_id: str) -> RunDir:
+        root = Path(base) / run_id
+        if not root.is_dir():
+            raise FileNotFoundError(f"no run {run_id} under {base}")
+        return cls(root=root, run_id=run_id)
+
+    def device_dir(self, device: str) -> Path:
+        d = self.root / device
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def write(self, device: str | None, name: str, text: str) -> Path:
+        """Write a masked artifact (rendered config, diff, status output, report)."""
+        d = self.device_dir(device) if device else self.root
+        path = d / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secretmod.mask(text), encoding="utf-8")
+        return path
+
+    def write_json(self, device: str | None, name: str, data: Any) -> Path:
+        return self.write(device, name, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+    def session_log(self, device: str) -> Path:
+        return self.device_dir(device) / "session.log"
+
+    # --- backups: exclusive, unmasked, 0600 ---------------------------------------------
+    def write_backup(self, backup: Backup) -> Path:
+        d = self.device_dir(backup.host) / "backup"
+        d.mkdir(mode=0o700, exist_ok=True)
+        path = d / "backup.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never overwrite
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"host": backup.host, "platform": backup.platform, "files": backup.files}, fh, indent=2)
+        return path
+
+    def read_backup(self, device: str) -> Backup:
+        path = self.root / device / "backup" / "backup.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Backup(host=data["host"], platform=data["platform"], files=data["files"])
+
+    def has_backup(self, device: str) -> bool:
+        return (self.root / device / "backup" / "backup.json").exists()

@@ -1,0 +1,109 @@
+"""Judge each tunnel from vendor-neutral status: phase 1, phase 2 per selector pair, ping.
+
+The JSON shape of a tunnel verdict is a published contract (README, "Verdict JSON"): fields may
+be added, never renamed or dropped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunnelsmith.model import TunnelEnd
+from tunnelsmith.platforms.spec import PlatformSpec
+from tunnelsmith.status import ChildSa, DeviceStatus, IkeSa, PingResult
+
+
+@dataclass
+class TunnelVerdict:
+    name: str
+    device: str
+    cloud: str
+    phase1: dict[str, Any]
+    phase2: list[dict[str, Any]]
+    ping: dict[str, Any] | None
+    diagnosis: dict[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        p1 = self.phase1.get("state") == "up"
+        p2 = bool(self.phase2) and all(c.get("state") == "up" for c in self.phase2)
+        ping_ok = self.ping is None or (self.ping.get("received", 0) > 0 and self.ping.get("loss_pct", 100) < 100)
+        return p1 and p2 and ping_ok
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"name": self.name, "device": self.device, "cloud": self.cloud, "ok": self.ok,
+             "phase1": self.phase1, "phase2": self.phase2, "ping": self.ping, "diagnosis": self.diagnosis}
+        d.update(self.extra)
+        return d
+
+
+def expected_pairs(end: TunnelEnd, spec: PlatformSpec) -> list[tuple[str, str]]:
+    """Selector pairs that must each have an installed CHILD SA on this platform."""
+    pairs = [(str(s.local), str(s.remote)) for s in end.selectors]
+    if end.routing.route_based:
+        mode = spec.section("verify").get("route_based_selectors", "any")
+        if mode == "explicit" and end.inside_local is not None:
+            pairs.insert(0, (f"{end.inside_local.ip}/32", f"{end.inside_remote}/32"))
+        elif mode != "explicit":
+            pairs = [("0.0.0.0/0", "0.0.0.0/0")]
+    return pairs
+
+
+def _covers(ts_list: list[str], want: str) -> bool:
+    w = ipaddress.IPv4Network(want)
+    for ts in ts_list:
+        try:
+            if w.subnet_of(ipaddress.IPv4Network(ts, strict=False)):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def find_ike(end: TunnelEnd, status: DeviceStatus) -> IkeSa | None:
+    by_name = [s for s in status.ike if s.name == end.name]
+    by_peer = [s for s in status.ike if s.remote_host == str(end.remote_ip)]
+    candidates = by_name or by_peer
+    up = [s for s in candidates if s.up]
+    return (up or candidates or [None])[0]
+
+
+def find_child(pair: tuple[str, str], ike: IkeSa | None, status: DeviceStatus) -> ChildSa | None:
+    pool = status.children_for(ike.name) if ike and status.children_for(ike.name) else status.children
+    matches = [c for c in pool if _covers(c.local_ts, pair[0]) and _covers(c.remote_ts, pair[1])]
+    up = [c for c in matches if c.up]
+    return (up or matches or [None])[0]
+
+
+def phase1(end: TunnelEnd, ike: IkeSa | None) -> dict[str, Any]:
+    if ike is None:
+        return {"state": "down", "version": end.ike.version, "proposal": None,
+                "detail": f"no IKE SA with {end.remote_ip}"}
+    state = "up" if ike.up else "down"
+    detail = f"IKE SA {ike.state} with {ike.remote_host or end.remote_ip}"
+    if ike.up and ike.remote_host and ike.remote_host != str(end.remote_ip):
+        state, detail = "down", f"IKE SA is with {ike.remote_host}, expected {end.remote_ip}"
+    return {"state": state, "version": ike.version or end.ike.version, "proposal": ike.proposal, "detail": detail,
+            "remote_id": ike.remote_id}
+
+
+def phase2(end: TunnelEnd, spec: PlatformSpec, ike: IkeSa | None, status: DeviceStatus) -> list[dict[str, Any]]:
+    out = []
+    for local, remote in expected_pairs(end, spec):
+        child = find_child((local, remote), ike, status) if ike else None
+        out.append({"local_ts": local, "remote_ts": remote,
+                    "state": "up" if child is not None and child.up else "down",
+                    "bytes_in": child.bytes_in if child else None,
+                    "bytes_out": child.bytes_out if child else None,
+                    "proposal": child.proposal if child else None})
+    return out
+
+
+def evaluate(end: TunnelEnd, spec: PlatformSpec, status: DeviceStatus, ping: PingResult | None) -> TunnelVerdict:
+    ike = find_ike(end, status)
+    return TunnelVerdict(name=end.name, device=end.tunnel.device, cloud=end.tunnel.cloud,
+                         phase1=phase1(end, ike), phase2=phase2(end, spec, ike, status),
+                         ping=ping.as_dict() if ping else None)

@@ -1,0 +1,93 @@
+"""Tasks that change devices: render, prepare (backup + diff), apply, roll back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from tunnelsmith import render
+from tunnelsmith.errors import PushError
+from tunnelsmith.model import Inventory
+from tunnelsmith.nr import CONNECTION, Progress
+from tunnelsmith.platforms import registry
+from tunnelsmith.platforms.base import Backup
+from tunnelsmith.render import RenderedConfig
+from tunnelsmith.rundir import RunDir
+from tunnelsmith.secrets import mask
+
+
+@dataclass
+class ChangePlan:
+    device: str
+    rendered: RenderedConfig
+    backup: Backup
+    diff: str
+
+
+def render_config(task: Task, inventory: Inventory) -> Result:
+    """Render the device side of every tunnel of this host."""
+    rendered = render.render_device(inventory, task.host.name)
+    return Result(host=task.host, result=rendered)
+
+
+def prepare_change(task: Task, inventory: Inventory, run: RunDir, progress: Progress) -> Result:
+    """Render, read what is on the device (kept as the pre-change backup), and diff."""
+    name = task.host.name
+    device = inventory.devices[name]
+    rendered = render.render_device(inventory, name)
+    run.write(name, "rendered.txt", rendered.text())
+    driver = registry.driver(device.platform, device.options)
+    progress(name, "connect", f"{device.username}@{device.hostname}:{device.port}")
+    conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    backup = driver.backup(conn, rendered)
+    run.write_backup(backup)
+    diff = driver.diff(backup, rendered)
+    run.write(name, "diff.txt", diff or "(no change)\n")
+    progress(name, "diff", f"{diff.count(chr(10))} diff lines" if diff else "no change")
+    return Result(host=task.host, result=ChangePlan(name, rendered, backup, diff), changed=bool(diff))
+
+
+def apply_change(task: Task, inventory: Inventory, run: RunDir, plans: dict[str, ChangePlan],
+                 progress: Progress, confirmed_minutes: int | None = None) -> Result:
+    """Push, commit and save; a failure says how far it got and how to roll back."""
+    name = task.host.name
+    plan = plans[name]
+    if not plan.diff:
+        return Result(host=task.host, result="no change", changed=False)
+    device = inventory.devices[name]
+    driver = registry.driver(device.platform, device.options)
+    conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    progress(name, "push", "")
+    try:
+        pushed = driver.push(conn, plan.rendered, plan.backup)
+        committed = driver.commit(conn, confirmed_minutes=confirmed_minutes)
+        saved = driver.save(conn)
+    except PushError as exc:
+        where = f" at line {exc.line_no}: {exc.line}" if exc.line_no else ""
+        text = mask(f"push failed{where}: {exc}\n{exc.rollback_hint}\n")
+        run.write(name, "push-error.txt", text)
+        progress(name, "FAILED", text.splitlines()[0])
+        return Result(host=task.host, result=text, failed=True, changed=exc.applied > 0)
+    run.write(name, "push.txt", "\n".join(pushed.messages) + "\n" + committed + "\n" + saved + "\n")
+    progress(name, "pushed", ", ".join(pushed.messages) or "applied")
+    return Result(host=task.host, result=pushed, changed=pushed.changed)
+
+
+def rollback_change(task: Task, inventory: Inventory, run: RunDir, progress: Progress) -> Result:
+    """Put back the pre-change backup kept in `run`."""
+    name = task.host.name
+    device = inventory.devices[name]
+    driver = registry.driver(device.platform, device.options)
+    backup = run.read_backup(name)
+    conn = task.host.get_connection(CONNECTION, task.nornir.config)
+    progress(name, "rollback", f"restoring the backup of run {run.run_id}")
+    out = driver.rollback(conn, backup)
+    run.write(name, "rollback.txt", out)
+    return Result(host=task.host, result=out, changed=True)
+
+
+def results_by_host(agg: Any) -> dict[str, Any]:
+    """Flatten a Nornir AggregatedResult into host -> first Result."""
+    return {host: multi[0] for host, multi in agg.items()}
