@@ -1,0 +1,67 @@
+"""Data-driven parser tests for every platform, ntc-templates style.
+
+For each `tests/parsers/<platform>/<command_key>/<case>.raw` the platform's parsers for that
+command key (`status.parsers` in its platform.yaml; for `ping`, its ping template) parse the raw
+text and the rows must equal `<case>.yml`'s `parsed_sample:` list. When a command has parsers of
+several kinds (e.g. `ike` and `child` over `swanctl --list-sas`), every expected row carries a
+`kind:` key saying which parser produced it; single-parser commands (ping) list plain rows.
+Expected rows are written from the raw text; values compare as strings (lists item by item).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tunnelsmith.parsing import parse_textfsm
+from tunnelsmith.platforms import spec as pspec
+
+HERE = Path(__file__).parent
+
+
+
+def _cases() -> list[Any]:
+    out = []
+    for raw in sorted(HERE.glob("*/*/*.raw")):
+        platform, key = raw.parent.parent.name, raw.parent.name
+        out.append(pytest.param(platform, key, raw, id=f"{platform}/{key}/{raw.stem}"))
+    return out
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return "" if value is None else str(value)
+
+
+def _parsers(platform: str, key: str) -> list[tuple[str, Path]]:
+    """(kind, template path) of every parser the platform declares for this command key."""
+    spec = pspec.load(platform)
+    if key == "ping":
+        return [("ping", spec.directory / spec.section("ping")["template"])]
+    return [(p["kind"], spec.directory / p["template"])
+            for p in spec.section("status").get("parsers") or [] if p["command"] == key]
+
+
+@pytest.mark.parametrize(("platform", "key", "raw"), _cases())
+def test_parser_case(platform: str, key: str, raw: Path) -> None:
+    expected_file = raw.with_suffix(".yml")
+    assert expected_file.exists(), f"{raw} has no {expected_file.name}"
+    expected = (yaml.safe_load(expected_file.read_text(encoding="utf-8")) or {}).get("parsed_sample")
+    assert isinstance(expected, list), f"{expected_file}: parsed_sample must be a list of rows"
+    parsers = _parsers(platform, key)
+    assert parsers, f"platform {platform} declares no parser for command key {key!r}"
+    text = raw.read_text(encoding="utf-8")
+    tagged = any("kind" in row for row in expected)
+    actual: list[dict[str, Any]] = []
+    for kind, template in parsers:
+        for row in parse_textfsm(template, text):
+            assert "state" in row or kind == "ping", f"{template.name}: a status row needs a state"
+            actual.append({"kind": kind, **row} if tagged else row)
+    want = [{k: _norm(v) for k, v in row.items()} for row in expected]
+    got = [{k: _norm(v) for k, v in row.items()} for row in actual]
+    assert got == want
+
