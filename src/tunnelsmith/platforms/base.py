@@ -117,7 +117,8 @@ class PlatformDriver(ABC):
         for p in self.spec.section("status").get("parsers") or []:
             if p["command"] != command_key or not self._when(p):
                 continue
-            rows.setdefault(p["kind"], []).extend(parse_textfsm(self.spec.directory / p["template"], output))
+            parsed = parse_textfsm(self.spec.directory / p["template"], output)
+            rows.setdefault(p["kind"], []).extend(map_states(parsed, p.get("state_map") or {}))
         return rows
 
     def device_status(self, outputs: dict[str, str]) -> DeviceStatus:
@@ -154,3 +155,20 @@ class PlatformDriver(ABC):
     # --- diagnosis support -----------------------------------------------------------------
     def diagnosis(self) -> dict[str, Any]:
         return self.spec.section("diagnosis")
+
+
+def map_states(rows: list[dict[str, Any]], state_map: dict[str, str]) -> list[dict[str, Any]]:
+    """Translate vendor state words (Huawei/H3C flags "RD|ST") into the names status.py knows.
+
+    `state_map` is parser data from platform.yaml (regex -> state); the first regex that
+    matches a row's state wins; rows that match none keep their state.
+    """
+    import re
+
+    for r in rows:
+        state = str(r.get("state") or "")
+        for pattern, mapped in state_map.items():
+            if re.search(pattern, state):
+                r["state"] = mapped
+                break
+    return rows
