@@ -1,0 +1,386 @@
+"""The lab's Python API: up, status, down, and helpers for tests that break the lab on purpose.
+
+`up` is idempotent and repairs a half-built lab; `down` works from the state record alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tunnelsmith import secrets as secretmod
+from tunnelsmith.errors import LabError
+from tunnelsmith.lab import daemons, keys, netns, plan, state
+from tunnelsmith.lab.state import LabState, NodeState, Proc, lab_path
+from tunnelsmith.lab.status import LabStatus, NodeStatus
+from tunnelsmith.model import Inventory, SecretRef
+from tunnelsmith.render import render_cloud_emulation
+
+ROLES = {"cloud": ("holder", "charon"), "device": ("holder", "charon", "sshd")}
+BLOCK_TABLE = "ts_block"
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/-]*")
+_LAB_VAR = re.compile(r"\$\{TUNNELSMITH_LAB_DIR\}|\$TUNNELSMITH_LAB_DIR\b")
+
+
+@contextmanager
+def _locked(d: Path) -> Iterator[None]:
+    """One `up`/`down` at a time per lab directory."""
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (d / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def check_host_routes() -> None:
+    """LAB.md's hard rule: refuse when the machine already routes any lab range itself."""
+    text = netns.run(["ip", "-4", "route", "show", "table", "all"]).stdout
+    conflicts = plan.route_conflicts(text)
+    if conflicts:
+        raise LabError("refusing to build the lab: the root namespace already uses lab address ranges:\n  "
+                       + "\n  ".join(conflicts))
+
+
+def _node_dir(d: Path, name: str) -> Path:
+    return d / "nodes" / name
+
+
+def cloud_psks(inv: Inventory, cloud: str, lab_dir: Path) -> dict[str, str]:
+    """PSKs for the cloud side; references into ${TUNNELSMITH_LAB_DIR} resolve in *this* lab dir."""
+    out: dict[str, str] = {}
+    for t in inv.tunnels_of_cloud(cloud):
+        ref = t.psk
+        if ref.file and _LAB_VAR.search(ref.file):
+            ref = SecretRef(file=_LAB_VAR.sub(lambda _: str(lab_dir), ref.file), key=ref.key)
+        out[t.name] = secretmod.resolve(ref, Path(inv.directory))
+    return out
+
+
+def _write_cloud_config(inv: Inventory, cloud: str, d: Path, psk_override: dict[str, str] | None) -> bool:
+    """Render the cloud console's configuration into the node's /etc; True when a file changed."""
+    psk = cloud_psks(inv, cloud, d)
+    for k, v in (psk_override or {}).items():
+        secretmod.MASKER.add(v)
+        psk[k] = v
+    rendered = render_cloud_emulation(inv, cloud, psk=psk)
+    etc = _node_dir(d, cloud) / "etc"
+    changed = False
+    for path, text in rendered.files.items():
+        if not path.startswith("/etc/") or path.split("/")[2] not in daemons.BIND_ETC:
+            raise LabError(f"cloud emulation output {path} is not under a path the lab node owns")
+        target = etc / path[len("/etc/"):]
+        if not target.exists() or target.read_text() != text:
+            state.write_private(target, text)
+            changed = True
+    return changed
+
+
+def _load_all(holder: Proc, clear: bool = True) -> str:
+    argv = ["swanctl", "--load-all"] + (["--clear"] if clear else [])
+    p = netns.run(daemons.enter_argv(holder, argv), check=False)
+    if p.returncode != 0:
+        raise LabError(f"swanctl --load-all failed in the lab: {secretmod.mask(p.stdout + p.stderr)}")
+    return p.stdout
+
+
+def _claim(st: LabState, ns: str, d: Path) -> None:
+    """Never adopt a namespace this lab directory did not create (another lab dir, another tool)."""
+    if ns not in st.namespaces and netns.ns_exists(ns):
+        raise LabError(f"namespace {ns} exists but is not recorded in {d / state.STATE_FILE}; it belongs to "
+                       "another lab directory or tool: run `lab down` there (or delete it) first")
+
+
+def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st: LabState,
+                 client_pub: Path, changed: list[str]) -> None:
+    _claim(st, node.ns, d)
+    if node.mgmt and node.mgmt.root_if not in st.links and netns.link_exists(node.mgmt.root_if):
+        raise LabError(f"link {node.mgmt.root_if} exists but is not recorded in {d / state.STATE_FILE}")
+    created = netns.ensure_ns(node.ns)
+    st.add_ns(node.ns)
+    if node.mgmt:
+        st.add_link(node.mgmt.root_if)
+    state.save(d, st)
+    netns.setup_node(pl, node)
+    ndir = _node_dir(d, node.name)
+    ns_state = st.nodes.get(node.name)
+    if ns_state is None or ns_state.ns != node.ns:
+        ns_state = NodeState(name=node.name, kind=node.kind, ns=node.ns, dir=str(ndir))
+        st.nodes[node.name] = ns_state
+    holder = ns_state.procs.get("holder")
+    fresh = created or not (ndir / "etc").exists()
+    if created:
+        changed.append(f"{node.ns} created")
+    if fresh or holder is None or not holder.alive():
+        for role in ("sshd", "charon", "holder"):
+            if role in ns_state.procs:
+                daemons.stop(ns_state.procs.pop(role))
+        if fresh:
+            daemons.fresh_etc(ndir)
+        holder = daemons.start_holder(node.ns, ndir, node.name)
+        ns_state.procs["holder"] = holder
+        changed.append(f"{node.name} holder started")
+        state.save(d, st)
+    charon = ns_state.procs.get("charon")
+    restarted = False
+    if charon is None or not charon.alive():
+        ns_state.procs["charon"] = daemons.start_charon(holder, ndir)
+        restarted = True
+        changed.append(f"{node.name} charon started")
+        state.save(d, st)
+    if node.kind == "cloud":
+        if _write_cloud_config(inv, node.name, d, None) or restarted:
+            _load_all(holder)
+            changed.append(f"{node.name} cloud config loaded")
+    else:
+        if restarted and not fresh and any((ndir / "etc" / "swanctl" / "conf.d").glob("*.conf")):
+            _load_all(holder, clear=False)  # what the strongswan unit does when a box boots
+        keys.host_key(ndir, node.name)
+        auth = ndir / "ssh" / "authorized_keys"
+        pub = client_pub.read_text()
+        if not auth.exists() or auth.read_text() != pub:
+            state.write_private(auth, pub)
+        sshd = ns_state.procs.get("sshd")
+        assert node.mgmt is not None
+        if sshd is None or not sshd.alive():
+            ns_state.procs["sshd"] = daemons.start_sshd(holder, ndir, str(node.mgmt.dev_addr.ip), node.mgmt.port)
+            changed.append(f"{node.name} sshd started")
+    state.save(d, st)
+
+
+def _prune(st: LabState, pl: plan.LabPlan, d: Path, changed: list[str]) -> None:
+    """Nodes recorded earlier but gone from the inventory: stop them and delete their objects."""
+    wanted = {n.name: n for n in pl.nodes}
+    for name in [n for n, ns_state in st.nodes.items() if n not in wanted or wanted[n].ns != ns_state.ns]:
+        ns_state = st.nodes.pop(name)
+        for role in ("sshd", "charon", "holder"):
+            if role in ns_state.procs:
+                daemons.stop(ns_state.procs.pop(role))
+        if ns_state.ns in st.namespaces and ns_state.ns not in {n.ns for n in pl.nodes}:
+            netns.delete_ns(ns_state.ns)
+            st.namespaces.remove(ns_state.ns)
+        changed.append(f"{name} removed")
+    keep = {n.mgmt.root_if for n in pl.nodes if n.mgmt}
+    for link in [x for x in st.links if x not in keep]:
+        netns.delete_root_link(link)
+        st.links.remove(link)
+    state.save(d, st)
+
+
+def up(inv: Inventory, lab_dir: str | Path | None = None) -> LabStatus:
+    """Build (or repair) the lab for this inventory; running it again changes nothing."""
+    t0 = time.monotonic()
+    pl = plan.build(inv)
+    d = lab_path(lab_dir).absolute()
+    if not _SAFE_PATH.fullmatch(str(d)):
+        raise LabError(f"lab directory {str(d)!r} must consist of letters, digits and ._+/- only "
+                       "(it is written into daemon configurations)")
+    check_host_routes()
+    changed: list[str] = []
+    with _locked(d):
+        st = state.load(d)
+        st.router = str(pl.router)
+        _prune(st, pl, d, changed)
+        for ns in (plan.INET_NS, *(n.ns for n in pl.nodes)):
+            _claim(st, ns, d)
+        client = keys.client_key(d)
+        keys.ensure_psks(d, sorted(inv.tunnels))
+        _claim(st, plan.INET_NS, d)
+        if not netns.ns_exists(plan.INET_NS):
+            changed.append(f"{plan.INET_NS} created")
+        netns.setup_inet(pl)
+        st.add_ns(plan.INET_NS)
+        state.save(d, st)
+        for node in pl.nodes:
+            _ensure_node(inv, pl, node, d, st, client.with_suffix(".pub"), changed)
+        entries = [(n.mgmt.dev_addr.ip.compressed, n.mgmt.port, _node_dir(d, n.name) / "ssh" /
+                    "ssh_host_ed25519_key.pub") for n in pl.nodes if n.mgmt]
+        keys.write_known_hosts(d, entries)
+    result = status(inv, d)
+    result.elapsed_s = round(time.monotonic() - t0, 2)
+    result.changed = changed
+    return result
+
+
+def _vici_ok(holder: Proc) -> bool:
+    try:
+        p = subprocess.run(daemons.enter_argv(holder, ["swanctl", "--stats"]), capture_output=True,
+                           text=True, timeout=5)
+    except subprocess.TimeoutExpired:
+        return False
+    return p.returncode == 0 and "uptime" in p.stdout
+
+
+def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> LabStatus:
+    """Namespaces, recorded pids alive, charon answering on vici, sshd answering (devices)."""
+    d = lab_path(lab_dir)
+    st = state.load(d)
+    out = LabStatus(lab_dir=str(d))
+    expected: list[tuple[str, str, str, tuple[str, int] | None]] = []
+    if inv is not None:
+        pl = plan.build(inv)
+        expected = [(n.name, n.kind, n.ns, (str(n.mgmt.dev_addr.ip), n.mgmt.port) if n.mgmt else None)
+                    for n in pl.nodes]
+    else:
+        expected = [(n.name, n.kind, n.ns, None) for n in st.nodes.values()]
+    if not expected and not st.namespaces:
+        return out
+    inet = NodeStatus(name="inet", kind="inet", namespace=plan.INET_NS, ns_exists=netns.ns_exists(plan.INET_NS))
+    if inet.ns_exists:
+        fwd = netns.run(["ip", "netns", "exec", plan.INET_NS, "sysctl", "-n", "net.ipv4.ip_forward"], check=False)
+        if fwd.stdout.strip() != "1":
+            inet.problems.append("ip_forward is off")
+    out.nodes.append(inet)
+    for name, kind, ns, mgmt in expected:
+        ns_state = st.nodes.get(name)
+        n = NodeStatus(name=name, kind=kind, namespace=ns, ns_exists=netns.ns_exists(ns))
+        procs = ns_state.procs if ns_state else {}
+        if ns_state is None:
+            n.problems.append("not in the lab state (run lab up)")
+        for role in ROLES[kind]:
+            p = procs.get(role)
+            n.pids[role] = p.pid if p is not None and p.alive() else None
+        holder = procs.get("holder")
+        n.vici = bool(holder and holder.alive() and n.pids.get("charon") and _vici_ok(holder))
+        if kind == "device":
+            if mgmt is None and ns_state is not None:
+                mgmt = _mgmt_from_config(Path(ns_state.dir))
+            n.ssh = bool(mgmt and daemons.tcp_banner(mgmt[0], mgmt[1]))
+        if n.ns_exists:
+            a = netns.run(["ip", "-n", ns, "-4", "-o", "addr", "show"], check=False).stdout
+            words = [line.split() for line in a.splitlines()]
+            n.addresses = [f"{w[1]} {w[3]}" for w in words if len(w) > 3 and not w[3].startswith("127.")]
+        out.nodes.append(n)
+    return out
+
+
+def _mgmt_from_config(ndir: Path) -> tuple[str, int] | None:
+    conf = ndir / "ssh" / "sshd_config"
+    if not conf.exists():
+        return None
+    for line in conf.read_text().splitlines():
+        if line.startswith("ListenAddress "):
+            host, _, port = line.split()[1].rpartition(":")
+            return host, int(port)
+    return None
+
+
+def down(lab_dir: str | Path | None = None) -> LabStatus:
+    """Stop the recorded pids and delete the recorded `ts-` namespaces and links; keep keys and secrets."""
+    t0 = time.monotonic()
+    d = lab_path(lab_dir)
+    removed: list[str] = []
+    if not (d / state.STATE_FILE).exists():
+        return LabStatus(lab_dir=str(d), elapsed_s=0.0)
+    with _locked(d):
+        st = state.load(d)
+        for ns_state in st.nodes.values():
+            for role in ("sshd", "charon", "holder"):
+                p = ns_state.procs.pop(role, None)
+                if p is not None:
+                    if p.alive():
+                        removed.append(f"{ns_state.name} {role} pid {p.pid}")
+                    daemons.stop(p)
+            (Path(ns_state.dir) / "holder.ready").unlink(missing_ok=True)
+            state.save(d, st)
+        for link in list(st.links):
+            if netns.link_exists(link):
+                netns.delete_root_link(link)
+                removed.append(f"link {link}")
+            st.links.remove(link)
+        for ns in list(st.namespaces):
+            if netns.ns_exists(ns):
+                netns.delete_ns(ns)
+                removed.append(f"netns {ns}")
+            st.namespaces.remove(ns)
+        st.nodes.clear()
+        state.save(d, st)
+    return LabStatus(lab_dir=str(d), elapsed_s=round(time.monotonic() - t0, 2), changed=removed)
+
+
+def _holder(d: Path, node: str) -> Proc:
+    ns_state = state.load(d).nodes.get(node)
+    holder = ns_state.procs.get("holder") if ns_state else None
+    if holder is None or not holder.alive():
+        raise LabError(f"lab node {node!r} is not running in {d} (run lab up)")
+    return holder
+
+
+def exec_in(lab_dir: str | Path | None, node: str, argv: Sequence[str], check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run argv inside a node's namespaces (node = cloud or device name, or "inet").
+
+    With check=True a non-zero exit raises LabError carrying the (masked) output.
+    """
+    d = lab_path(lab_dir)
+    if node == "inet":
+        full = ["ip", "netns", "exec", plan.INET_NS, *argv]
+    else:
+        full = daemons.enter_argv(_holder(d, node), list(argv))
+    p = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise LabError(f"{' '.join(argv)} failed in lab node {node} ({p.returncode}): "
+                       f"{secretmod.mask((p.stdout + p.stderr).strip())}")
+    return p
+
+
+def cloud_log(lab_dir: str | Path | None, cloud: str) -> str:
+    """The cloud gateway's charon log: what a cloud console would show about negotiations."""
+    path = _node_dir(lab_path(lab_dir), cloud) / "log" / "charon.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def reload_cloud(inv: Inventory, cloud: str, lab_dir: str | Path | None = None,
+                 psk_override: dict[str, str] | None = None) -> str:
+    """Re-render the cloud side from (a possibly modified) inventory and load it with --clear."""
+    d = lab_path(lab_dir)
+    if cloud not in inv.clouds:
+        raise LabError(f"{cloud!r} is not a cloud gateway in the inventory")
+    holder = _holder(d, cloud)
+    _write_cloud_config(inv, cloud, d, psk_override)
+    return _load_all(holder)
+
+
+def block_ike(lab_dir: str | Path | None = None, enabled: bool = True) -> None:
+    """Drop UDP 500/4500 crossing the lab "internet" (a firewall blocking IKE); idempotent."""
+    exists = exec_in(lab_dir, "inet", ["nft", "list", "table", "inet", BLOCK_TABLE], check=False).returncode == 0
+    if exists:
+        exec_in(lab_dir, "inet", ["nft", "delete", "table", "inet", BLOCK_TABLE])
+    if enabled:
+        rules = (f"table inet {BLOCK_TABLE} {{\n"
+                 "  chain forward {\n"
+                 "    type filter hook forward priority -10; policy accept;\n"
+                 "    udp dport { 500, 4500 } counter drop\n"
+                 "    udp sport { 500, 4500 } counter drop\n"
+                 "  }\n"
+                 "}\n")
+        p = subprocess.run(["ip", "netns", "exec", plan.INET_NS, "nft", "-f", "-"], input=rules, text=True,
+                           capture_output=True)
+        if p.returncode != 0:
+            raise LabError(f"nft failed in {plan.INET_NS}: {p.stderr.strip()}")
+
+
+def device_ssh_params(inv: Inventory, device: str, lab_dir: str | Path | None = None) -> dict[str, Any]:
+    """What Netmiko needs to log in to a lab device with the lab's key and pinned host keys."""
+    d = lab_path(lab_dir)
+    dev = inv.devices[device]
+    return {"host": str(ipaddress.IPv4Address(dev.hostname)), "port": dev.port,
+            "username": dev.username or "root", "key_file": str(d / "ssh" / "id_ed25519"),
+            "known_hosts": str(d / "ssh" / "known_hosts")}
+
+
+def wipe(lab_dir: str | Path | None = None) -> None:
+    """down, then remove the whole lab directory (keys, secrets, logs)."""
+    d = lab_path(lab_dir)
+    down(d)
+    if d.exists():
+        shutil.rmtree(d)

@@ -1,0 +1,222 @@
+"""Per-node processes: a mount-namespace holder, charon and (devices) sshd.
+
+A node is a network namespace plus private mount and UTS namespaces (its own hostname) held open by a `sleep` process
+(the holder). In that mount namespace /run is a tmpfs and the node's own copies of /etc/swanctl,
+/etc/strongswan.d, /etc/strongswan.conf, /etc/ipsec.* and /var/log are bind-mounted over the
+system paths. charon and sshd are started inside with `nsenter -t <holder> -m -u -n`, so an SSH
+session sees exactly what a normal Linux box shows: `swanctl` reaches this node's charon on
+the default vici socket and files written to /etc/... are the ones this charon reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tunnelsmith.errors import LabError
+from tunnelsmith.lab.state import Proc, proc_stat
+
+CHARON = "/usr/lib/ipsec/charon"
+SSHD = "/usr/sbin/sshd"
+VICI = "run/charon.vici"  # relative to the node's root as seen through /proc/<holder>/root
+BIND_ETC = ("swanctl", "strongswan.d", "strongswan.conf", "ipsec.conf", "ipsec.secrets", "ipsec.d")
+
+LAB_SETTINGS = """\
+# tunnelsmith lab: userspace IPsec (this kernel has no ESP) and a log detailed enough to diagnose.
+charon {
+    plugins {
+        kernel-libipsec {
+            load = yes
+        }
+    }
+    filelog {
+        tslab {
+            path = /var/log/charon.log
+            time_format = %b %e %T
+            ike_name = yes
+            append = yes
+            flush_line = yes
+            default = 1
+            ike = 2
+            cfg = 2
+            knl = 1
+            net = 1
+        }
+    }
+}
+"""
+
+_HOLDER = r"""
+set -e
+mount -t tmpfs -o mode=0755 ts-run /run
+mkdir -p /run/sshd
+for p in swanctl strongswan.d strongswan.conf ipsec.conf ipsec.secrets ipsec.d; do
+  if [ -e "$1/etc/$p" ] && [ -e "/etc/$p" ]; then mount --bind "$1/etc/$p" "/etc/$p"; fi
+done
+mount --bind "$1/log" /var/log
+hostname "$3"
+: > "$2"
+exec sleep infinity
+"""
+
+
+def fresh_etc(node_dir: Path) -> None:
+    """A fresh box: Debian's strongSwan files, kernel-libipsec and a filelog on, no tunnel config."""
+    etc = node_dir / "etc"
+    if etc.exists():
+        shutil.rmtree(etc)
+    etc.mkdir(parents=True)
+    for name in BIND_ETC:
+        src = Path("/etc") / name
+        if src.is_dir():
+            shutil.copytree(src, etc / name, symlinks=True)
+        elif src.exists():
+            shutil.copy2(src, etc / name)
+    conf_d = etc / "swanctl" / "conf.d"
+    if conf_d.exists():
+        shutil.rmtree(conf_d)
+    conf_d.mkdir(parents=True)
+    (etc / "strongswan.d").mkdir(exist_ok=True)
+    (etc / "strongswan.d" / "ts-lab.conf").write_text(LAB_SETTINGS)
+    (node_dir / "log").mkdir(exist_ok=True)
+
+
+def _spawn(argv: list[str], out: Path) -> Proc:
+    with out.open("ab") as fh:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
+                             start_new_session=True, close_fds=True)
+    info = None
+    for _ in range(100):
+        info = proc_stat(p.pid)
+        if info is not None:
+            break
+        time.sleep(0.01)
+    if info is None:
+        raise LabError(f"{argv[0]} exited at once; see {out}")
+    return Proc(pid=p.pid, start=info[1], argv=argv)
+
+
+def _wait(cond: Callable[[], object], what: str, proc: Proc, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        if not proc.alive():
+            break
+        time.sleep(0.02)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    raise LabError(f"{what} did not come up (pid {proc.pid}); {log}:\n{tail}")
+
+
+def start_holder(ns: str, node_dir: Path, hostname: str) -> Proc:
+    ready = node_dir / "holder.ready"
+    ready.unlink(missing_ok=True)
+    (node_dir / "log").mkdir(parents=True, exist_ok=True)
+    out = node_dir / "holder.out"
+    host = re.sub(r"[^a-z0-9-]", "-", hostname.lower())[:63].strip("-") or "lab"
+    proc = _spawn(["ip", "netns", "exec", ns, "unshare", "--mount", "--uts", "--propagation", "private",
+                   "sh", "-c", _HOLDER, "ts-holder", str(node_dir), str(ready), host], out)
+    _wait(ready.exists, f"mount namespace holder for {ns}", proc, 10, out)
+    return proc
+
+
+def _enter(holder: Proc) -> list[str]:
+    return ["nsenter", "-F", "-t", str(holder.pid), "-m", "-u", "-n"]
+
+
+def vici_path(holder: Proc) -> Path:
+    return Path(f"/proc/{holder.pid}/root") / VICI
+
+
+def start_charon(holder: Proc, node_dir: Path) -> Proc:
+    sock = vici_path(holder)
+    if sock.exists():  # a stale socket from a charon that died: charon would not bind
+        sock.unlink()
+    out = node_dir / "log" / "charon.stdout"
+    proc = _spawn([*_enter(holder), CHARON], out)
+    _wait(sock.exists, "charon (vici socket)", proc, 15, out)
+    return proc
+
+
+def write_sshd_config(node_dir: Path, listen: str, port: int) -> Path:
+    ssh = node_dir / "ssh"
+    conf = ssh / "sshd_config"
+    text = f"""\
+# tunnelsmith lab device: key login as root only, SFTP for pushes.
+ListenAddress {listen}:{port}
+HostKey "{ssh / 'ssh_host_ed25519_key'}"
+PidFile /run/sshd.pid
+AllowUsers root
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile "{ssh / 'authorized_keys'}"
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+MaxStartups 30:50:100
+MaxSessions 30
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+"""
+    if not conf.exists() or conf.read_text() != text:
+        conf.write_text(text)
+    return conf
+
+
+def tcp_banner(host: str, port: int, timeout: float = 1.0) -> str | None:
+    """The SSH server's identification line, or None when nothing answers."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            data = s.recv(256)
+    except OSError:
+        return None
+    text = data.decode(errors="replace").strip()
+    return text if text.startswith("SSH-") else None
+
+
+def start_sshd(holder: Proc, node_dir: Path, listen: str, port: int) -> Proc:
+    conf = write_sshd_config(node_dir, listen, port)
+    out = node_dir / "log" / "sshd.log"
+    check = subprocess.run([*_enter(holder), SSHD, "-t", "-f", str(conf)], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise LabError(f"sshd refuses its lab config {conf}: {check.stderr.strip()}")
+    proc = _spawn([*_enter(holder), SSHD, "-D", "-e", "-f", str(conf)], out)
+    _wait(lambda: tcp_banner(listen, port, 0.3) is not None, f"sshd on {listen}:{port}", proc, 10, out)
+    return proc
+
+
+def stop(proc: Proc, grace: float = 3.0) -> None:
+    """Stop exactly this process (pid + start time match), TERM then KILL; reap if it is our child."""
+    if proc.alive():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while proc.alive() and time.monotonic() < deadline:
+            _reap(proc.pid)
+            time.sleep(0.02)
+        if proc.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+    _reap(proc.pid)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def enter_argv(holder: Proc, argv: list[str]) -> list[str]:
+    return [*_enter(holder), *argv]

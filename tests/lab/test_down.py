@@ -1,0 +1,45 @@
+"""down stops only what it recorded, deletes only its `ts-` objects, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tunnelsmith import lab as labapi
+from tunnelsmith.lab import state
+
+from .conftest import Lab
+
+
+def _netns() -> set[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def _root_links() -> set[str]:
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
+
+
+def test_down_leaves_nothing_then_up_gives_a_fresh_lab(lab: Lab) -> None:
+    before = state.load(lab.lab_dir)  # down works from this record alone, no inventory
+    procs = [p for n in before.nodes.values() for p in n.procs.values()]
+    assert procs and before.namespaces and before.links
+    result = labapi.down(lab.lab_dir)
+    assert any(c.startswith("netns ts-inet") for c in result.changed)
+    assert not any(p.alive() for p in procs)
+    assert not (_netns() & set(before.namespaces))
+    assert not (_root_links() & set(before.links))
+    routes = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
+    assert not any(f"dev {link} " in routes for link in before.links)
+    after = state.load(lab.lab_dir)
+    assert after.namespaces == [] and after.links == [] and after.nodes == {}
+    assert labapi.down(lab.lab_dir).changed == []  # a second down is a no-op
+    assert not labapi.status(None, lab.lab_dir).up
+
+    # Bring the session lab back: a device comes back as a fresh box without tunnel config.
+    again = labapi.up(lab.inv, lab.lab_dir)
+    assert again.up, again.table()
+    conf_d = labapi.exec_in(lab.lab_dir, "onprem-a", ["ls", "-A", "/etc/swanctl/conf.d"]).stdout
+    assert conf_d.strip() == ""
+    conns = labapi.exec_in(lab.lab_dir, "onprem-a", ["swanctl", "--list-conns"]).stdout
+    assert conns.strip() == ""
