@@ -31,7 +31,12 @@ BIND_ETC = ("swanctl", "strongswan.d", "strongswan.conf", "ipsec.conf", "ipsec.s
 
 LAB_SETTINGS = """\
 # tunnelsmith lab: userspace IPsec (this kernel has no ESP) and a log detailed enough to diagnose.
+# Retransmissions are shortened (about 8 s before giving up instead of about 165 s) so that an
+# unreachable peer shows within one verification run.
 charon {
+    retransmit_tries = 3
+    retransmit_timeout = 1.0
+    retransmit_base = 1.5
     plugins {
         kernel-libipsec {
             load = yes

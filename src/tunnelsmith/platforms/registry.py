@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,8 @@ from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.base import PlatformDriver
 
 DRIVERS: dict[str, type[PlatformDriver]] = {}
+_loaded = False
+_lock = threading.Lock()
 
 
 def register(kind: str) -> Callable[[type[PlatformDriver]], type[PlatformDriver]]:
@@ -21,12 +24,17 @@ def register(kind: str) -> Callable[[type[PlatformDriver]], type[PlatformDriver]
 
 
 def _load_builtin() -> None:
-    # Importing the modules registers their drivers.
-    from tunnelsmith.platforms import cli, files  # noqa: F401
+    """Import the built-in driver modules once; Nornir runs tasks in threads, so guard it."""
+    global _loaded
+    with _lock:
+        if not _loaded:
+            from tunnelsmith.platforms import cli, files  # noqa: F401  (importing registers them)
+
+            _loaded = True
 
 
 def driver(platform: str, options: dict[str, Any] | None = None) -> PlatformDriver:
-    if not DRIVERS:
+    if not _loaded:
         _load_builtin()
     spec = pspec.load(platform)
     try:
