@@ -58,7 +58,9 @@ class _Collector:
 
 def _why(exc: Exception) -> str:
     text = str(exc)
-    return text.strip("'\"") if text else exc.__class__.__name__
+    if isinstance(exc, KeyError) and len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]  # KeyError's str() is the repr of its argument
+    return text or exc.__class__.__name__
 
 
 def _read(directory: Path, name: str, col: _Collector, required: bool) -> Any:
@@ -298,11 +300,11 @@ def _cloud(f: str, obj: str, name: str, data: dict[str, Any], col: _Collector) -
                 f"unknown provider {provider!r}; known: {', '.join(clouds.available())}")
         return None
     ips = col.get(f, obj, "data.public_ips", lambda: _tuple(data.get("public_ips"), addr, "public_ips"), ())
-    if not ips:
+    if not data.get("public_ips"):
         col.add(f, obj, "data.public_ips", "at least one public IP is required")
     subnets = col.get(f, obj, "data.vpc_subnets",
                       lambda: _tuple(data.get("vpc_subnets"), net, "vpc_subnets"), ())
-    if not subnets:
+    if not data.get("vpc_subnets"):
         col.add(f, obj, "data.vpc_subnets", "at least one VPC subnet is required")
     asn = data.get("bgp_asn")
     if asn is not None:
@@ -568,7 +570,7 @@ def _routing(f: str, obj: str, raw: Any, device: Device, cloud: CloudGateway,
             selectors = tuple(Selector(lan, r) for lan in device.lan_subnets for r in cloud.vpc_subnets)
         else:
             selectors = col.get(f, obj, "routing.selectors", lambda: _selectors(sel_raw), ())
-        if not selectors:
+        if not selectors and not sel_raw:
             col.add(f, obj, "routing.selectors", "a policy-based tunnel needs at least one selector pair")
         return Routing(mode="policy", selectors=selectors)
     inside = raw.get("inside") or {}

@@ -90,8 +90,8 @@ def validate(inv: Inventory) -> list[Problem]:
     for fn in (_strings, _names, _subnets, _provider, _quotas, _asns, _inside, _cloud_ips, _ping,
                _platform, _mtu, _secrets):
         fn(inv, r)
-    seen: set[Problem] = set()
-    return [p for p in r.problems if not (p in seen or seen.add(p))]
+    unique = list(dict.fromkeys(r.problems))
+    return sorted(unique, key=lambda p: (p.file, p.obj))  # grouped per object, check order kept
 
 
 # --- strings ---------------------------------------------------------------------------------
@@ -123,11 +123,16 @@ def _control(text: str) -> str | None:
 
 def _strings(inv: Inventory, r: _Report) -> None:
     """A control character in any string would split or corrupt a configuration line."""
-    for name, obj in [*inv.clouds.items(), *inv.devices.items()]:
-        for path, text in _walk(obj, ""):
+    for name, cloud in inv.clouds.items():
+        for path, text in _walk({"name": cloud.name, "data": cloud.data}, ""):
             what = _control(text)
             if what:
-                r.host(name, _host_field(path), f"contains {what}; it would break the configuration line")
+                r.host(name, path, f"contains {what}; it would break the configuration line")
+    for name, device in inv.devices.items():
+        for path, text in _walk(device, ""):
+            what = _control(text)
+            if what:
+                r.host(name, _device_field(device, path), f"contains {what}; it would break the configuration line")
     for t in inv.tunnels.values():
         for path, text in _walk(t, ""):
             what = _control(text)
@@ -135,13 +140,14 @@ def _strings(inv: Inventory, r: _Report) -> None:
                 r.tunnel(t, _tunnel_field(path), f"contains {what}; it would break the configuration line")
 
 
-def _host_field(path: str) -> str:
-    top = {"name": "name", "hostname": "hostname", "username": "username", "platform": "platform"}
-    if path in top:
-        return top[path]
-    for prefix in ("data.", "options.", "ssh."):
-        if path.startswith(prefix):
-            return "data." + path[len(prefix):] if prefix != "data." else path
+def _device_field(device: Device, path: str) -> str:
+    """The inventory field a Device attribute came from."""
+    if path in ("name", "platform", "hostname", "username"):
+        return path
+    if path.startswith("options."):
+        return f"data.{device.platform}.{path[len('options.'):]}"
+    if path.startswith("password."):
+        return f"data.password_ref.{path[len('password.'):]}"
     return f"data.{path}"
 
 
@@ -439,7 +445,7 @@ def _platform(inv: Inventory, r: _Report) -> None:
         if pat is not None and not pat.search(device.wan_interface):
             r.host(device.name, "data.wan_interface", f"{device.wan_interface!r} is not an interface name "
                    f"{spec.title} accepts (pattern {pat.pattern})")
-        if re.search(r"\s", device.wan_interface):
+        if " " in device.wan_interface:
             r.host(device.name, "data.wan_interface", "interface names must not contain blanks")
         bad = _forbidden(device.wan_interface, safety)
         if bad:
@@ -453,7 +459,7 @@ def _platform(inv: Inventory, r: _Report) -> None:
             r.tunnel(t, "name", f"{t.name!r} cannot become an object name on {spec.title} "
                      f"(pattern {name_pat})")
         for field, value in (("identities.local", t.local_id), ("identities.remote", t.remote_id)):
-            if re.search(r"\s", value):
+            if " " in value:
                 r.tunnel(t, field, "IKE identities must not contain blanks (use an IP address or FQDN)")
             bad = _forbidden(value, safety)
             if bad:
@@ -502,8 +508,7 @@ def _secrets(inv: Inventory, r: _Report) -> None:
         try:
             value = secretmod.resolve(device.password, d)
         except (secretmod.SecretError, OSError, ValueError) as exc:
-            r.host(device.name, "data.password_ref", f"cannot resolve {device.password.describe()}: "
-                   f"{secretmod.mask(str(exc))}")
+            r.host(device.name, "data.password_ref", f"password not available: {secretmod.mask(str(exc))}")
             continue
         what = _control(value)
         if what:
@@ -512,7 +517,7 @@ def _secrets(inv: Inventory, r: _Report) -> None:
         try:
             value = secretmod.resolve(t.psk, d)
         except (secretmod.SecretError, OSError, ValueError) as exc:
-            r.tunnel(t, "psk", f"cannot resolve {t.psk.describe()}: {secretmod.mask(str(exc))}")
+            r.tunnel(t, "psk", f"pre-shared key not available: {secretmod.mask(str(exc))}")
             continue
         for why in _psk_problems(value, inv.devices[t.device], inv.clouds[t.cloud]):
             r.tunnel(t, "psk", f"the pre-shared key ({t.psk.describe()}) {why}")
