@@ -66,8 +66,9 @@ def verify_device(task: Task, inventory: Inventory, run: RunDir, progress: Progr
         before = driver.device_status(outputs)
     pings: dict[str, Any] = {}
     ping_raw: list[str] = []
+    ping_unsupported = driver.spec.section("ping").get("unsupported")
     for end in ends:
-        if end.tunnel.ping is None:
+        if end.tunnel.ping is None or ping_unsupported:
             continue
         raw, result = ping(conn, driver, end)
         if result.received == 0:
@@ -85,6 +86,8 @@ def verify_device(task: Task, inventory: Inventory, run: RunDir, progress: Progr
     verdicts = []
     for end in ends:
         v = verify.evaluate(end, driver.spec, after, pings.get(end.name))
+        if end.tunnel.ping is not None and ping_unsupported:
+            v.extra["ping_skipped"] = ping_unsupported
         if not v.ok:
             ev = _evidence(conn, driver, end, v, before, after, peer_log)
             peer_spec = pspec.load(ev.peer_platform) if ev.peer_platform else None
