@@ -29,8 +29,11 @@ $(VENV)/.installed: pyproject.toml
 lint: venv
 	$(BIN)/ruff check .
 
+# The lab tests build their own lab; the address plan allows one lab at a time, so a demo lab
+# left up by `make demo` is taken down first (`make demo` brings it back in about a second).
 test: system-deps venv
 	$(BIN)/ruff check .
+	-$(BIN)/tunnelsmith lab down >/dev/null 2>&1
 	$(BIN)/pytest
 
 demo: system-deps venv

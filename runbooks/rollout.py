@@ -48,13 +48,14 @@ def run_rollout(ctx: Context, *, limit: list[str] | None = None, yes: bool = Fal
             ctx.err.write(f"nothing pushed: {len(failed)} device(s) could not be read ({', '.join(failed)})\n")
             return 1
         changing = {h: p for h, p in plans.items() if p.diff}
+        info = ctx.err if fmt == "json" else ctx.out  # with --format json, stdout is the verdict only
         for host, plan in sorted(plans.items()):
             if plan.diff:
-                ctx.out.write(f"=== {host}: changes ===\n{plan.diff}\n")
+                info.write(f"=== {host}: changes ===\n{plan.diff}\n")
             else:
-                ctx.out.write(f"=== {host}: no change ===\n")
+                info.write(f"=== {host}: no change ===\n")
         if not changing:
-            ctx.out.write("nothing to change on any device; not pushing\n")
+            info.write("nothing to change on any device; not pushing\n")
         else:
             if not yes:
                 ask = confirm or tty_confirm
@@ -72,7 +73,7 @@ def run_rollout(ctx: Context, *, limit: list[str] | None = None, yes: bool = Fal
             if bad:
                 ctx.run.write(None, "rollout-failed.txt", "\n".join(sorted(bad)) + "\n")
                 return 1
-            ctx.out.write(f"pushed to {len(changing)} device(s); verifying\n")
+            info.write(f"pushed to {len(changing)} device(s); verifying\n")
     finally:
         nr.close_connections()
     return run_verify(ctx, limit=limit, wait=settle if changing else 0.0, fmt=fmt,

@@ -6,9 +6,11 @@ log knowledge is data: each platform's `verify.yaml` has `diagnosis.patterns` (r
 ordered, first match wins) and `diagnosis.peer_patterns` for the responder's view. Generic
 reasoning here only combines that with SA state and probes:
 
+* only the latest negotiation attempt counts: device log lines from the last attempt start
+  (`diagnosis.attempt_start`), peer log lines stamped from then on (`diagnosis.timestamp`).
 * phase 1 down and no log match: the peer never answered -> peer_unreachable (and, if it
-  answers ICMP, "UDP 500/4500 blocked?"); it answered part of the exchange -> psk_mismatch for
-  a failure after the key exchange.
+  answers ICMP, "UDP 500/4500 blocked?"); it answered part of the exchange, then went silent
+  -> psk_mismatch (IKEv1 main mode: a wrong key makes message 5 undecryptable).
 * phase 2 rejected with NO_PROPOSAL_CHOSEN: pfs_mismatch when the peer's log shows offered and
   configured proposals that differ only in the DH group, else proposal_mismatch.
 * phases up but ping lost: no_route, with what the route probe and the SA counters show.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tunnelsmith.model import TunnelEnd
@@ -45,6 +48,43 @@ def relevant_lines(log: str, end: TunnelEnd, spec: PlatformSpec, peer_view: bool
     lines = [ln for ln in log.splitlines() if any(k in ln for k in keys)]
     window = int(diag.get("window", 400))
     return lines[-window:]
+
+
+def _timestamp(line: str, diag: dict[str, Any]) -> datetime | None:
+    ts = diag.get("timestamp") or {}
+    if not ts.get("regex"):
+        return None
+    m = re.search(ts["regex"], line)
+    if not m:
+        return None
+    try:
+        return datetime.strptime(" ".join(m.group(1).split()), ts.get("format", "%b %d %H:%M:%S"))
+    except ValueError:
+        return None
+
+
+def latest_attempt(lines: list[str], diag: dict[str, Any]) -> tuple[list[str], datetime | None]:
+    """Only the most recent negotiation attempt counts: older failures are history, not evidence."""
+    rx = diag.get("attempt_start")
+    if not rx:
+        return lines, None
+    starts = [i for i, ln in enumerate(lines) if re.search(rx, ln)]
+    if not starts:
+        return lines, None
+    window = lines[starts[-1]:]
+    return window, _timestamp(window[0], diag)
+
+
+def since(lines: list[str], when: datetime | None, diag: dict[str, Any], slack: float = 2.0) -> list[str]:
+    """Lines stamped at or after `when` (all lines when either side has no timestamps)."""
+    if when is None:
+        return lines
+    keep = []
+    for ln in lines:
+        t = _timestamp(ln, diag)
+        if t is None or (t - when).total_seconds() >= -slack:
+            keep.append(ln)
+    return keep
 
 
 def _match(patterns: list[dict[str, Any]], lines: list[str], phase: str | None) -> tuple[dict[str, Any], str] | None:
@@ -91,8 +131,10 @@ def diagnose(end: TunnelEnd, verdict: TunnelVerdict, evidence: Evidence, spec: P
     if verdict.ok:
         return None
     diag = spec.section("diagnosis")
-    lines = relevant_lines(evidence.device_log, end, spec)
-    peer_lines = relevant_lines(evidence.peer_log or "", end, peer_spec or spec, peer_view=True)
+    peer_diag = (peer_spec or spec).section("diagnosis")
+    lines, started = latest_attempt(relevant_lines(evidence.device_log, end, spec), diag)
+    peer_lines = since(relevant_lines(evidence.peer_log or "", end, peer_spec or spec, peer_view=True),
+                       started, peer_diag)
     p1_up = verdict.phase1.get("state") == "up"
     p2_up = bool(verdict.phase2) and all(c["state"] == "up" for c in verdict.phase2)
     phase = "1" if not p1_up else ("2" if not p2_up else "data")
@@ -102,7 +144,7 @@ def diagnose(end: TunnelEnd, verdict: TunnelVerdict, evidence: Evidence, spec: P
 
     if phase in ("1", "2"):
         # The peer's own words are the strongest evidence when we have them.
-        peer_hit = _match((peer_spec or spec).section("diagnosis").get("peer_patterns") or [], peer_lines, phase)
+        peer_hit = _match(peer_diag.get("peer_patterns") or [], peer_lines, phase)
         hit = _match(diag.get("patterns") or [], lines, phase)
         chosen = peer_hit or hit
         if chosen:

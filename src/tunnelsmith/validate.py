@@ -537,6 +537,9 @@ def _psk_problems(value: str, device: Device, cloud: CloudGateway) -> list[str]:
         out.append(f"contains {' '.join(repr(c) for c in forbidden)}, which {spec.title} cannot take")
     if safety.get("psk_no_edge_blanks") and value != value.strip():
         out.append(f"starts or ends with a blank, which {spec.title}'s CLI would drop")
+    for prefix in safety.get("psk_forbidden_prefixes") or []:
+        if value.lower().startswith(str(prefix).lower()):
+            out.append(f"starts with {prefix!r}, which {spec.title} would decode as an encoded key, not text")
     max_len = safety.get("psk_max_length")
     if max_len and len(value) > max_len:
         out.append(f"is {len(value)} characters long; {spec.title} takes at most {max_len}")

@@ -147,3 +147,22 @@ def test_algorithm_support(tmp_path: Path, platform: str, variant: str | None, t
         probs = validate.check(inventory(tmp_path / str(i), platform, options=options, **{section: {key: value}}))
         hits = at(probs, "tunnel t1", f"{section}.{key}", f"platform {platform}", "cannot do", repr(value))
         assert bool(hits) == (value in unsupported), (table, value, probs)
+
+
+def test_strongswan_refuses_keys_it_would_decode(tmp_path, monkeypatch) -> None:
+    """A quoted swanctl secret starting with 0x/0s is decoded as hex/base64: refuse such text keys."""
+    import shutil
+
+    from tunnelsmith import validate
+
+    from ..conftest import INVENTORY
+
+    d = tmp_path / "inv"
+    shutil.copytree(INVENTORY / "examples" / "ctyun-guide", d)
+    for name in ("STRONGSWAN", "JUNIPER", "CISCO", "HILLSTONE", "H3C"):
+        monkeypatch.setenv(f"TS_GUIDE_PSK_{name}", "a-good-key-1234")
+    monkeypatch.setenv("TS_GUIDE_PSK_STRONGSWAN", "0sSGVsbG8=")
+    problems = [p for p in validate.check(str(d)) if p.field == "psk"]
+    assert len(problems) == 1 and "tomyidc" in problems[0].obj and "'0s'" in problems[0].message
+    monkeypatch.setenv("TS_GUIDE_PSK_STRONGSWAN", "fine-0s-inside")
+    assert not [p for p in validate.check(str(d)) if p.field == "psk"]

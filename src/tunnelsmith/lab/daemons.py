@@ -63,6 +63,10 @@ _HOLDER = r"""
 set -e
 mount -t tmpfs -o mode=0755 ts-run /run
 mkdir -p /run/sshd
+# The whole of /etc is the node's own: whatever a push writes under /etc (e.g. /etc/tunnelsmith)
+# lands in the node's directory, never in the host's /etc or another node's.
+mkdir -p "$1/etc-upper" "$1/etc-work"
+mount -t overlay ts-etc -o lowerdir=/etc,upperdir="$1/etc-upper",workdir="$1/etc-work" /etc
 for p in swanctl strongswan.d strongswan.conf ipsec.conf ipsec.secrets ipsec.d; do
   if [ -e "$1/etc/$p" ] && [ -e "/etc/$p" ]; then mount --bind "$1/etc/$p" "/etc/$p"; fi
 done

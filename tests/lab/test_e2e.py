@@ -1,0 +1,219 @@
+"""End to end on the real lab: rollout over SSH, verify, idempotency, and diagnosis of broken labs.
+
+Everything goes through the `tunnelsmith` command as an operator would run it. The lab is broken
+on purpose from the cloud side (as if someone changed the cloud console) or in the "internet"
+(a firewall dropping IKE), then the device renegotiates and `verify` must name the cause.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tunnelsmith import inventory
+from tunnelsmith import lab as labapi
+
+from .conftest import LAB_INVENTORY, Lab
+
+TS = str(Path(sys.executable).parent / "tunnelsmith")
+CONTRACT_TUNNEL = {"name", "device", "cloud", "ok", "phase1", "phase2", "ping", "diagnosis"}
+
+
+def ts(*args: str, runs: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([TS, *args, "--runs-dir", str(runs)], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+
+
+def verify_json(runs: Path, *extra: str) -> dict[str, Any]:
+    out = ts("verify", "-i", str(LAB_INVENTORY), "--format", "json", *extra, runs=runs)
+    assert out.returncode in (0, 1), out.stderr
+    doc = json.loads(out.stdout)
+    assert (out.returncode == 0) == doc["ok"]
+    return doc
+
+
+def tunnel(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(t for t in doc["tunnels"] if t["name"] == name)
+
+
+def renegotiate(lab: Lab, device: str, name: str) -> None:
+    """Tear the tunnel's IKE SA down and initiate again (the result may be a failure)."""
+    labapi.exec_in(lab.lab_dir, device, ["swanctl", "--terminate", "--ike", name, "--force", "--timeout", "3"],
+                   check=False, timeout=20)
+    for child in _children(lab, name):
+        labapi.exec_in(lab.lab_dir, device, ["swanctl", "--initiate", "--child", child, "--timeout", "15"],
+                       check=False, timeout=30)
+
+
+def _children(lab: Lab, name: str) -> list[str]:
+    t = lab.inv.tunnels[name]
+    kids = [f"{name}-inside"] if t.routing.route_based else []
+    return kids + [f"{name}-{i + 1}" for i in range(len(t.routing.selectors))]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def rolled_out(lab: Lab, runs: Path) -> subprocess.CompletedProcess[str]:
+    out = ts("rollout", "-i", str(LAB_INVENTORY), "--yes", "--format", "json", runs=runs)
+    return out
+
+
+def test_rollout_brings_every_tunnel_up(rolled_out: subprocess.CompletedProcess[str]) -> None:
+    assert rolled_out.returncode == 0, rolled_out.stderr + rolled_out.stdout
+    doc = json.loads(rolled_out.stdout)
+    assert doc["ok"] is True
+    names = {t["name"] for t in doc["tunnels"]}
+    assert names == {"ctyun-a", "jd-b-1", "jd-b-2"}
+    versions = {t["phase1"]["version"] for t in doc["tunnels"]}
+    assert versions == {1, 2}
+    for t in doc["tunnels"]:
+        assert t["phase1"]["state"] == "up" and all(c["state"] == "up" for c in t["phase2"])
+        assert t["ping"]["received"] == t["ping"]["sent"] > 0 and t["ping"]["loss_pct"] == 0.0
+
+
+def test_verify_json_contract(rolled_out: subprocess.CompletedProcess[str], runs: Path) -> None:
+    doc = verify_json(runs)
+    assert doc["ok"] is True
+    assert set(doc) >= {"run_id", "started", "finished", "ok", "tunnels"}
+    for t in doc["tunnels"]:
+        assert set(t) >= CONTRACT_TUNNEL
+        assert t["phase1"]["state"] in ("up", "down") and t["phase1"]["version"] in (1, 2)
+        for c in t["phase2"]:
+            assert set(c) >= {"local_ts", "remote_ts", "state", "bytes_in", "bytes_out"}
+        src, dst = ipaddress.ip_address(t["ping"]["source"]), ipaddress.ip_address(t["ping"]["target"])
+        carrying = [c for c in t["phase2"] if src in ipaddress.ip_network(c["local_ts"])
+                    and dst in ipaddress.ip_network(c["remote_ts"])]
+        assert len(carrying) == 1 and carrying[0]["bytes_in"] > 0 and carrying[0]["bytes_out"] > 0  # pings crossed
+        assert set(t["ping"]) >= {"source", "target", "sent", "received", "loss_pct", "rtt_ms"}
+
+
+def test_second_rollout_changes_nothing(lab: Lab, rolled_out: subprocess.CompletedProcess[str], runs: Path) -> None:
+    conf = "/etc/swanctl/conf.d/tunnelsmith.conf"
+    before = {d: labapi.exec_in(lab.lab_dir, d, ["stat", "-c", "%Y %i", conf]).stdout for d in ("onprem-a", "onprem-b")}
+    out = ts("rollout", "-i", str(LAB_INVENTORY), "--yes", runs=runs)
+    assert out.returncode == 0, out.stderr
+    assert "nothing to change on any device; not pushing" in out.stdout
+    assert "=== onprem-a: no change ===" in out.stdout and "=== onprem-b: no change ===" in out.stdout
+    after = {d: labapi.exec_in(lab.lab_dir, d, ["stat", "-c", "%Y %i", conf]).stdout for d in ("onprem-a", "onprem-b")}
+    assert after == before
+
+
+def test_run_directory_is_complete_and_masked(lab: Lab, rolled_out: subprocess.CompletedProcess[str],
+                                              runs: Path) -> None:
+    first = sorted(runs.iterdir())[0]
+    for dev in ("onprem-a", "onprem-b"):
+        d = first / dev
+        for name in ("rendered.txt", "diff.txt", "session.log", "status.txt", "verdict.json", "backup/backup.json"):
+            assert (d / name).is_file(), f"{d / name} missing"
+    psks = yaml.safe_load((lab.lab_dir / "secrets.yaml").read_text())
+    for path in first.rglob("*"):
+        if path.is_file() and "backup" not in path.parts:
+            text = path.read_text(errors="replace")
+            for psk in psks.values():
+                assert str(psk) not in text, f"a pre-shared key leaked into {path}"
+
+
+def test_rollout_without_yes_and_without_terminal_refuses(lab: Lab, runs: Path) -> None:
+    out = ts("rollout", "-i", str(LAB_INVENTORY), runs=runs)
+    assert out.returncode == 2
+    assert "refusing to push" in out.stderr
+
+
+# --- breaking the lab on purpose -------------------------------------------------------------
+
+@pytest.fixture
+def variant(tmp_path: Path) -> Iterator[Any]:
+    """A modified copy of the lab inventory (the 'cloud console' after someone changed it)."""
+
+    def make(edit: Any) -> inventory.Inventory:
+        d = tmp_path / "inv"
+        shutil.copytree(LAB_INVENTORY, d)
+        doc = yaml.safe_load((d / "tunnels.yaml").read_text())
+        hosts = yaml.safe_load((d / "hosts.yaml").read_text())
+        edit(doc, hosts)
+        (d / "tunnels.yaml").write_text(yaml.safe_dump(doc))
+        (d / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+        return inventory.load(d)
+
+    yield make
+
+
+@pytest.fixture
+def restore(lab: Lab, rolled_out: subprocess.CompletedProcess[str]) -> Iterator[None]:
+    yield
+    labapi.block_ike(lab.lab_dir, enabled=False)
+    for cloud in lab.inv.clouds:
+        labapi.reload_cloud(lab.inv, cloud, lab.lab_dir)
+    for name, t in lab.inv.tunnels.items():
+        renegotiate(lab, t.device, name)
+
+
+def _set(name: str, path: list[str], value: Any) -> Any:
+    def edit(doc: dict[str, Any], hosts: dict[str, Any]) -> None:
+        t = next(t for t in doc["tunnels"] if t["name"] == name)
+        node = t
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("name", ["ctyun-a", "jd-b-1"])  # IKEv1 and IKEv2
+def test_wrong_psk_is_psk_mismatch(lab: Lab, runs: Path, restore: None, name: str) -> None:
+    cloud = lab.inv.tunnels[name].cloud
+    labapi.reload_cloud(lab.inv, cloud, lab.lab_dir, psk_override={name: "definitely-not-the-right-key-0"})
+    renegotiate(lab, lab.inv.tunnels[name].device, name)
+    t = tunnel(verify_json(runs, "--limit", lab.inv.tunnels[name].device), name)
+    assert not t["ok"] and t["phase1"]["state"] == "down"
+    assert t["diagnosis"]["class"] == "psk_mismatch", t["diagnosis"]
+
+
+def test_pfs_group_mismatch_is_pfs_mismatch(lab: Lab, runs: Path, restore: None, variant: Any) -> None:
+    changed = variant(_set("ctyun-a", ["ipsec", "pfs_group"], 5))  # the cloud now wants group 5, device offers 2
+    labapi.reload_cloud(changed, "ctyun-gw", lab.lab_dir)
+    renegotiate(lab, "onprem-a", "ctyun-a")
+    t = tunnel(verify_json(runs, "--limit", "onprem-a"), "ctyun-a")
+    assert not t["ok"] and any(c["state"] == "down" for c in t["phase2"])
+    assert t["diagnosis"]["class"] == "pfs_mismatch", t["diagnosis"]
+
+
+def test_ike_blocked_is_peer_unreachable(lab: Lab, runs: Path, restore: None) -> None:
+    labapi.block_ike(lab.lab_dir, enabled=True)
+    renegotiate(lab, "onprem-b", "jd-b-1")
+    t = tunnel(verify_json(runs, "--limit", "onprem-b"), "jd-b-1")
+    assert not t["ok"] and t["phase1"]["state"] == "down"
+    assert t["diagnosis"]["class"] == "peer_unreachable", t["diagnosis"]
+    assert "UDP 500/4500" in t["diagnosis"]["message"]
+
+
+def test_selector_mismatch(lab: Lab, runs: Path, restore: None, variant: Any) -> None:
+    def edit(doc: dict[str, Any], hosts: dict[str, Any]) -> None:
+        hosts["ctyun-gw"]["data"]["vpc_subnets"] = ["198.19.17.0/24"]
+        t = next(t for t in doc["tunnels"] if t["name"] == "ctyun-a")
+        t["routing"]["selectors"] = [{"local": "198.18.16.0/24", "remote": "198.19.17.0/24"}]
+        t["ping"] = {"source": "198.18.16.1", "target": "198.19.17.1", "count": 3}
+
+    changed = variant(edit)
+    labapi.reload_cloud(changed, "ctyun-gw", lab.lab_dir)
+    renegotiate(lab, "onprem-a", "ctyun-a")
+    t = tunnel(verify_json(runs, "--limit", "onprem-a"), "ctyun-a")
+    assert not t["ok"] and any(c["state"] == "down" for c in t["phase2"])
+    assert t["diagnosis"]["class"] == "selector_mismatch", t["diagnosis"]
+
+
+def test_lab_recovers_after_the_breakage_tests(lab: Lab, runs: Path, restore: None) -> None:
+    doc = verify_json(runs, "--wait", "20")
+    assert doc["ok"], json.dumps(doc, indent=1)
