@@ -19,6 +19,10 @@ import yaml
 from tunnelsmith.model import SecretRef
 
 MASK = "********"
+# Values shorter than this are not masked (masking every "x" would garble all text); validation
+# refuses pre-shared keys that short, so no real secret falls below it.
+MIN_MASKED = 4
+PSK_MIN_LENGTH = 8
 LAB_DIR_DEFAULT = "/var/lib/tunnelsmith-lab"
 
 
@@ -35,7 +39,7 @@ class Masker:
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, value: str) -> None:
-        if not value:
+        if not value or len(value) < MIN_MASKED:
             return
         with self._lock:
             if value not in self._values:

@@ -525,6 +525,9 @@ def _secrets(inv: Inventory, r: _Report) -> None:
 
 def _psk_problems(value: str, device: Device, cloud: CloudGateway) -> list[str]:
     out: list[str] = []
+    if len(value) < secretmod.PSK_MIN_LENGTH:
+        out.append(f"is {len(value)} characters long; use at least {secretmod.PSK_MIN_LENGTH} (a short key is "
+                   "guessable offline from one captured IKE exchange)")
     what = _control(value)
     if what:
         out.append(f"contains {what}")

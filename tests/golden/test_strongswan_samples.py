@@ -45,6 +45,9 @@ Statement = tuple[str, str, str]
 # The key charon uses for moon <-> sun in the test suite's samples (ipsec.secrets line 1,
 # swanctl.conf secret ike-3, the only entry naming both IDs), set as the PSK like a real key.
 SUITE_PSK = "0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL"
+# The key we set is the sample's characters without the 0s prefix: validation refuses text keys
+# starting with 0s/0x on strongSwan, because swanctl would decode them as base64/hex.
+SUITE_TEXT_PSK = SUITE_PSK[2:]
 ALIBABA_PSK = "yourpassword"  # the guide's placeholder key
 
 # Spellings strongSwan parses to the same algorithm (proposal keywords, strongSwan docs).
@@ -308,17 +311,17 @@ STROKE_ONLY_OURS = {
     ("conn net-net", "child rekey window", "960-1080s"),
     # uniqueids=yes is strongSwan's default; the sample's "config setup" is empty.
     ("config setup", "uniqueids", "yes"),
-    ("secret @moon.strongswan.org @sun.strongswan.org", "key", textkey(SUITE_PSK)),
+    ("secret @moon.strongswan.org @sun.strongswan.org", "key", textkey(SUITE_TEXT_PSK)),
 }
 
 CASES = {
     "strongswan-ipsecconf-1": {
-        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_IPSECCONF_1", "psk": SUITE_PSK,
+        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_IPSECCONF_1", "psk": SUITE_TEXT_PSK,
         "only_sample": STROKE_ONLY_SAMPLE,
         "only_ours": STROKE_ONLY_OURS,
     },
     "strongswan-ipsecconf-2": {
-        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_IPSECCONF_2", "psk": SUITE_PSK,
+        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_IPSECCONF_2", "psk": SUITE_TEXT_PSK,
         "only_sample": STROKE_ONLY_SAMPLE | {
             # IKEv2 with ipsec.conf's default reauth=yes: the IKE SA is re-authenticated, which
             # tears the CHILD SAs down and up again; ours rekeys it in place (reauth=no).
@@ -352,9 +355,14 @@ SUITE_ONLY_SAMPLE = {
     ("secret sun.strongswan.org", "key", textkey("This is a strong password")),
     ("secret", "key", textkey('My "home" is my "castle"!')),
     ("secret 192.168.0.1", "key", textkey("Andi's home")),
+    # The sample's ike-3 key is base64 (0s...): binary key material. A text key starting with
+    # 0s/0x is refused by validation (swanctl would decode it), so ours is the same characters
+    # without the prefix, as text: a different key, by design.
+    ("secret moon.strongswan.org sun.strongswan.org", "key", SUITE_KEY),
 }
 SUITE_ONLY_OURS = {
     ("conn gw-gw", "ike renewal window", "11160-11700s"),
+    ("secret moon.strongswan.org sun.strongswan.org", "key", textkey(SUITE_TEXT_PSK)),
     # DPD is off in these inventories (the sample sets none): dpd_action does nothing without
     # dpd_delay; the template always names the action the intent would use with DPD on.
     ("child gw-gw-1", "dpd_action", "restart"),
@@ -366,7 +374,7 @@ SUITE_ONLY_OURS_MOBIKE = {
 
 CASES |= {
     "strongswan-swanctl-1": {
-        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_SWANCTL_1", "psk": SUITE_PSK,
+        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_SWANCTL_1", "psk": SUITE_TEXT_PSK,
         "children": {"net-net": "gw-gw-1"},  # ours: one CHILD per selector pair, <tunnel>-<n>
         "only_sample": SUITE_ONLY_SAMPLE | {
             ("conn gw-gw", "ike renewal", "reauth"),  # see strongswan-ipsecconf-2: ours rekeys
@@ -375,7 +383,7 @@ CASES |= {
         "only_ours": SUITE_ONLY_OURS | {("conn gw-gw", "ike renewal", "rekey")},
     },
     "strongswan-swanctl-3": {
-        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_SWANCTL_3", "psk": SUITE_PSK,
+        "host": "moon", "env": "TS_SAMPLE_PSK_STRONGSWAN_SWANCTL_3", "psk": SUITE_TEXT_PSK,
         "children": {"net-net": "gw-gw-1"},
         "only_sample": SUITE_ONLY_SAMPLE | {("child gw-gw-1", "dpd_action", "clear"),
                                             ("conn gw-gw", "mobike", "yes")},

@@ -56,9 +56,15 @@ def test_missing_key_in_file(tmp_path: Path) -> None:
 
 def test_masker_masks_longest_first() -> None:
     m = secrets.Masker()
-    m.add("abc")
-    m.add("abcdef")
-    assert m.mask("x abcdef y abc") == f"x {secrets.MASK} y {secrets.MASK}"
+    m.add("abcd")
+    m.add("abcdefgh")
+    assert m.mask("x abcdefgh y abcd") == f"x {secrets.MASK} y {secrets.MASK}"
+
+
+def test_masker_ignores_values_too_short_to_mask() -> None:
+    m = secrets.Masker()
+    m.add("x")
+    assert m.mask("does not exist") == "does not exist"
 
 
 def test_lab_dir_variable_expands_with_default(monkeypatch: pytest.MonkeyPatch) -> None:

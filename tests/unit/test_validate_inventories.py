@@ -41,7 +41,7 @@ def test_lab_inventory_without_secrets_says_so(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("TUNNELSMITH_LAB_DIR", str(tmp_path / "absent"))
     problems = validate.check(LAB)
     assert {p.obj for p in problems} == {"tunnel ctyun-a", "tunnel jd-b-1", "tunnel jd-b-2"}
-    assert all(p.field == "psk" and "does not exist" in p.message for p in problems)
+    assert all(p.field == "psk" and "does not exist" in p.message for p in problems), problems
 
 
 def test_ctyun_guide_inventory_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:

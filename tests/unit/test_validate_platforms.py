@@ -166,3 +166,19 @@ def test_strongswan_refuses_keys_it_would_decode(tmp_path, monkeypatch) -> None:
     assert len(problems) == 1 and "tomyidc" in problems[0].obj and "'0s'" in problems[0].message
     monkeypatch.setenv("TS_GUIDE_PSK_STRONGSWAN", "fine-0s-inside")
     assert not [p for p in validate.check(str(d)) if p.field == "psk"]
+
+
+def test_short_psk_is_refused(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from tunnelsmith import validate
+
+    from ..conftest import INVENTORY
+
+    d = tmp_path / "inv"
+    shutil.copytree(INVENTORY / "examples" / "ctyun-guide", d)
+    for name in ("STRONGSWAN", "JUNIPER", "CISCO", "HILLSTONE", "H3C"):
+        monkeypatch.setenv(f"TS_GUIDE_PSK_{name}", "a-good-key-1234")
+    monkeypatch.setenv("TS_GUIDE_PSK_H3C", "abc123")
+    problems = [p for p in validate.check(str(d)) if p.field == "psk"]
+    assert len(problems) == 1 and problems[0].obj == "tunnel ctyun" and "at least 8" in problems[0].message
