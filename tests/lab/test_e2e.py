@@ -214,6 +214,36 @@ def test_selector_mismatch(lab: Lab, runs: Path, restore: None, variant: Any) ->
     assert t["diagnosis"]["class"] == "selector_mismatch", t["diagnosis"]
 
 
+def test_ike_proposal_mismatch(lab: Lab, runs: Path, restore: None, variant: Any) -> None:
+    changed = variant(_set("jd-b-1", ["ike", "encryption"], "aes-128"))  # the cloud now wants AES-128 for IKE
+    labapi.reload_cloud(changed, "jd-gw", lab.lab_dir)
+    renegotiate(lab, "onprem-b", "jd-b-1")
+    t = tunnel(verify_json(runs, "--limit", "onprem-b"), "jd-b-1")
+    assert not t["ok"] and t["phase1"]["state"] == "down"
+    assert t["diagnosis"]["class"] == "proposal_mismatch", t["diagnosis"]
+
+
+def test_cloud_without_the_connection_is_no_peer_config(lab: Lab, runs: Path, restore: None, variant: Any) -> None:
+    def edit(doc: dict[str, Any], hosts: dict[str, Any]) -> None:
+        doc["tunnels"] = [t for t in doc["tunnels"] if t["name"] != "jd-b-1"]
+
+    labapi.reload_cloud(variant(edit), "jd-gw", lab.lab_dir)  # someone deleted the connection in the console
+    renegotiate(lab, "onprem-b", "jd-b-1")
+    t = tunnel(verify_json(runs, "--limit", "onprem-b"), "jd-b-1")
+    assert not t["ok"] and t["phase1"]["state"] == "down"
+    assert t["diagnosis"]["class"] == "no_peer_config", t["diagnosis"]
+
+
+def test_missing_route_is_no_route(lab: Lab, runs: Path, restore: None) -> None:
+    # Both phases stay up; the route that steers the protected prefix into the tunnel goes away.
+    labapi.exec_in(lab.lab_dir, "onprem-a", ["ip", "route", "del", "198.19.16.0/24", "table", "220"])
+    t = tunnel(verify_json(runs, "--limit", "onprem-a"), "ctyun-a")
+    assert not t["ok"] and t["phase1"]["state"] == "up" and all(c["state"] == "up" for c in t["phase2"])
+    assert t["ping"]["received"] == 0
+    assert t["diagnosis"]["class"] == "no_route", t["diagnosis"]
+    assert "did not enter the tunnel" in t["diagnosis"]["message"]
+
+
 def test_lab_recovers_after_the_breakage_tests(lab: Lab, runs: Path, restore: None) -> None:
     doc = verify_json(runs, "--wait", "20")
     assert doc["ok"], json.dumps(doc, indent=1)
