@@ -19,7 +19,7 @@ def run_rollback(ctx: Context, source: RunDir, *, limit: list[str] | None = None
     nr = make_nornir(ctx.inventory, limit=hosts, trust_on_first_use=trust_on_first_use,
                      session_logs=session_logs(ctx.run, ctx.inventory, hosts))
     try:
-        agg = nr.run(task=rollback_change, inventory=ctx.inventory, run=source, progress=progress)
+        agg = nr.run(task=rollback_change, inventory=ctx.inventory, source=source, run=ctx.run, progress=progress)
     finally:
         nr.close_connections()
     rc = 0

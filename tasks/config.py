@@ -75,16 +75,16 @@ def apply_change(task: Task, inventory: Inventory, run: RunDir, plans: dict[str,
     return Result(host=task.host, result=pushed, changed=pushed.changed)
 
 
-def rollback_change(task: Task, inventory: Inventory, run: RunDir, progress: Progress) -> Result:
-    """Put back the pre-change backup kept in `run`."""
+def rollback_change(task: Task, inventory: Inventory, source: RunDir, run: RunDir, progress: Progress) -> Result:
+    """Put back the pre-change backup kept by the earlier run `source`; record it in `run`."""
     name = task.host.name
     device = inventory.devices[name]
     driver = registry.driver(device.platform, device.options)
-    backup = run.read_backup(name)
+    backup = source.read_backup(name)
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
-    progress(name, "rollback", f"restoring the backup of run {run.run_id}")
+    progress(name, "rollback", f"restoring the backup of run {source.run_id}")
     out = driver.rollback(conn, backup)
-    run.write(name, "rollback.txt", out)
+    run.write(name, "rollback.txt", f"restored the backup of run {source.run_id}\n{out}")
     return Result(host=task.host, result=out, changed=True)
 
 

@@ -132,6 +132,23 @@ def test_rollout_without_yes_and_without_terminal_refuses(lab: Lab, runs: Path) 
     assert "refusing to push" in out.stderr
 
 
+def test_rollback_restores_the_pre_change_files(lab: Lab, runs: Path, variant: Any,
+                                                rolled_out: subprocess.CompletedProcess[str]) -> None:
+    conf = "/etc/swanctl/conf.d/tunnelsmith.conf"
+    original = labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout
+    changed = variant(_set("ctyun-a", ["ipsec", "lifetime"], 1800))  # a change on the device side
+    out = subprocess.run([TS, "rollout", "-i", changed.directory, "--yes", "--limit", "onprem-a",
+                          "--runs-dir", str(runs), "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    run_id = json.loads(out.stdout)["run_id"]
+    pushed = labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout
+    assert "life_time = 1800s" in pushed and pushed != original
+    back = ts("rollback", "-i", str(LAB_INVENTORY), "--run", run_id, "--limit", "onprem-a", "--yes", runs=runs)
+    assert back.returncode == 0, back.stderr
+    assert labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout == original
+    assert tunnel(verify_json(runs, "--limit", "onprem-a", "--wait", "20"), "ctyun-a")["ok"]
+
+
 # --- breaking the lab on purpose -------------------------------------------------------------
 
 @pytest.fixture
