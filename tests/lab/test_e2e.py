@@ -149,6 +149,24 @@ def test_rollback_restores_the_pre_change_files(lab: Lab, runs: Path, variant: A
     assert tunnel(verify_json(runs, "--limit", "onprem-a", "--wait", "20"), "ctyun-a")["ok"]
 
 
+def test_answering_no_pushes_nothing(lab: Lab, runs: Path, variant: Any,
+                                     rolled_out: subprocess.CompletedProcess[str]) -> None:
+    import io
+
+    from tunnelsmith.runbooks.common import open_context
+    from tunnelsmith.runbooks.rollout import run_rollout
+
+    conf = "/etc/swanctl/conf.d/tunnelsmith.conf"
+    before = labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout
+    changed = variant(_set("ctyun-a", ["ipsec", "lifetime"], 1800))
+    asked: list[str] = []
+    ctx = open_context(changed.directory, str(runs), out=io.StringIO(), err=io.StringIO())
+    rc = run_rollout(ctx, limit=["onprem-a"], interactive=True, confirm=lambda q: asked.append(q) or False)
+    assert rc == 2 and asked and "onprem-a" in asked[0]
+    assert "life_time = 1800s" in ctx.out.getvalue()  # the operator saw the change before answering
+    assert labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout == before
+
+
 # --- breaking the lab on purpose -------------------------------------------------------------
 
 @pytest.fixture
