@@ -48,11 +48,11 @@ def peer_log_provider(inv: Inventory) -> Any:
 
     def provider(cloud: str) -> tuple[str, str] | None:
         src = sources.get(cloud) or {}
-        if src.get("source") == "lab":
+        if src.get("source") == "lab" and src.get("platform"):
             from tunnelsmith import lab
 
             try:
-                return lab.cloud_log(None, cloud), src.get("platform", "strongswan")
+                return lab.cloud_log(None, cloud), src["platform"]
             except Exception:  # the lab may be down: no evidence, not an error
                 return None
         return None

@@ -139,10 +139,20 @@ def render_device(inv: Inventory, device: str, *, psk: dict[str, str] | None = N
                        extra={"device": dev, "clouds": clouds_by_name})
 
 
-def render_cloud_emulation(inv: Inventory, cloud: str, platform: str = "strongswan", *,
+def emulation_platforms() -> list[str]:
+    """Platforms that can play a cloud gateway: those with templates for the cloud side."""
+    return [p for p in pspec.available() if (pspec.load(p).section("sides").get("cloud") or {}).get("outputs")]
+
+
+def render_cloud_emulation(inv: Inventory, cloud: str, platform: str | None = None, *,
                            psk: dict[str, str] | None = None, options: dict[str, Any] | None = None
                            ) -> RenderedConfig:
     """The cloud gateway's own configuration, as an IPsec daemon (the lab runs it for real)."""
+    if platform is None:
+        candidates = emulation_platforms()
+        if not candidates:
+            raise ValueError("no platform has templates for the cloud side")
+        platform = candidates[0]
     gw = inv.clouds[cloud]
     ends = views.cloud_ends(inv, cloud)
     if psk is None:
