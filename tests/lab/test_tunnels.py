@@ -48,6 +48,7 @@ def push(conn: Any, rendered: render.RenderedConfig) -> None:
     sftp = conn.remote_conn_pre.open_sftp()
     try:
         for path, text in rendered.files.items():
+            conn.send_command(f"mkdir -p {path.rsplit('/', 1)[0]}")
             tmp = f"{path}.tmp"
             with sftp.open(tmp, "w") as fh:
                 fh.write(text)
