@@ -93,10 +93,14 @@ def verify_device(task: Task, inventory: Inventory, run: RunDir, progress: Progr
             peer_spec = pspec.load(ev.peer_platform) if ev.peer_platform else None
             v.diagnosis = diagnose.diagnose(end, v, ev, driver.spec, peer_spec)
             peer_lines = diagnose.relevant_lines(ev.peer_log or "", end, peer_spec, peer_view=True) if peer_spec else []
+            device_lines = diagnose.relevant_lines(ev.device_log, end, driver.spec)
             run.write(name, f"evidence-{end.name}.txt",
-                      f"## probes\n{ev.probes}\n## device log (tunnel lines)\n"
-                      + "\n".join(diagnose.relevant_lines(ev.device_log, end, driver.spec))
+                      f"## probes\n{ev.probes}\n## device log (tunnel lines)\n" + "\n".join(device_lines)
                       + "\n## peer log (tunnel lines)\n" + "\n".join(peer_lines) + "\n")
+            run.write_json(name, f"evidence-{end.name}.json", {
+                "tunnel": end.name, "platform": device.platform, "peer_platform": ev.peer_platform,
+                "probes": ev.probes, "device_log": device_lines, "peer_log": peer_lines,
+                "verdict": v.as_dict()})
         verdicts.append(v)
         progress(name, "verdict", f"{end.name}: {'ok' if v.ok else 'FAIL'}"
                  + (f" ({v.diagnosis['class']}: {v.diagnosis['message']})" if v.diagnosis else ""))
