@@ -11,6 +11,7 @@ from tunnelsmith import inventory as invmod
 from tunnelsmith.errors import InventoryError
 from tunnelsmith.model import Inventory
 from tunnelsmith.rundir import RunDir
+from tunnelsmith.secrets import MaskingStream
 
 
 @dataclass
@@ -34,7 +35,10 @@ def load_checked(directory: str) -> Inventory:
 def open_context(directory: str, runs_dir: str, out: TextIO | None = None, err: TextIO | None = None) -> Context:
     inv = load_checked(directory)
     run = RunDir.create(runs_dir)
-    return Context(inventory=inv, run=run, out=out or sys.stdout, err=err or sys.stderr)
+    # Everything a runbook prints goes through the masker, whatever its source (device output,
+    # exception texts from Netmiko or Nornir).
+    return Context(inventory=inv, run=run, out=MaskingStream(out or sys.stdout),
+                   err=MaskingStream(err or sys.stderr))
 
 
 def peer_log_provider(inv: Inventory) -> Any:

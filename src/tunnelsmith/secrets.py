@@ -13,6 +13,7 @@ import re
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -64,6 +65,25 @@ MASKER = Masker()
 
 def mask(text: str) -> str:
     return MASKER.mask(text)
+
+
+class MaskingStream:
+    """A text stream wrapper that masks every write: nothing printed through it can leak a key."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(mask(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def getvalue(self) -> str:  # for io.StringIO targets (tests)
+        return self._stream.getvalue()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
 
 
 def expand_path(raw: str) -> Path:

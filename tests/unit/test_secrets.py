@@ -72,3 +72,13 @@ def test_lab_dir_variable_expands_with_default(monkeypatch: pytest.MonkeyPatch) 
     assert str(secrets.expand_path("${TUNNELSMITH_LAB_DIR}/x")) == f"{secrets.LAB_DIR_DEFAULT}/x"
     monkeypatch.setenv("TUNNELSMITH_LAB_DIR", "/tmp/elsewhere")
     assert str(secrets.expand_path("${TUNNELSMITH_LAB_DIR}/x")) == "/tmp/elsewhere/x"
+
+
+def test_masking_stream_masks_every_write() -> None:
+    import io
+
+    secrets.MASKER.add("stream-secret-991")
+    buf = io.StringIO()
+    out = secrets.MaskingStream(buf)
+    out.write("error: line 'crypto isakmp key stream-secret-991 address 1.2.3.4' rejected\n")
+    assert "stream-secret-991" not in buf.getvalue() and secrets.MASK in buf.getvalue()
