@@ -1,7 +1,8 @@
 """Golden tests for cisco_ios: render the example inventories and compare, statement by
 statement, with the published configurations they were built from (copied verbatim into
-tests/data/cisco_ios/ with their source headers). Also: the status parsers against real device
-output (tests/parsers/cisco_ios/), the reader regexes, numbering of several tunnels.
+tests/data/cisco_ios/ with their source headers). Also: what the status parsers make of real
+device output (tests/parsers/cisco_ios/; the cases themselves run in tests/parsers/test_parsers.py),
+the reader regexes, numbering of several tunnels.
 
 IOS configuration is hierarchical; the samples are partly indented (AWS) and partly flattened
 by the page layout (seed 001, Alibaba). `statements()` rebuilds the hierarchy from IOS's own
@@ -18,12 +19,13 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tunnelsmith import inventory, reader, render
 from tunnelsmith.parsing import parse_textfsm
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.spec import UnsupportedAlgorithm
+
+from ._golden import explain_differences, sample_body, subst
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "cisco_ios"
@@ -75,11 +77,6 @@ def statements(lines: list[str]) -> set[str]:
     return out
 
 
-def sample_body(name: str) -> str:
-    text = (DATA / name).read_text(encoding="utf-8")
-    return text.split("===== END HEADER =====", 1)[1].split("\n", 1)[1]
-
-
 def fenced(text: str) -> list[str]:
     """Lines inside ``` code blocks (the seed is a document, its config is in code blocks)."""
     out, inside = [], False
@@ -99,21 +96,7 @@ def rendered(example: str, host: str) -> set[str]:
 
 def compare(sample: set[str], ours: set[str], *, omitted: dict[str, str], added: dict[str, str]) -> None:
     """sample - ours must be exactly what `omitted` explains, ours - sample what `added` explains."""
-    for diff, explained, what in ((sample - ours, omitted, "in the sample, not rendered"),
-                                  (ours - sample, added, "rendered, not in the sample")):
-        unexplained = sorted(s for s in diff if not any(re.search(p, s) for p in explained))
-        assert not unexplained, f"{what}, without a documented reason: {unexplained}"
-        unused = [p for p in explained if not any(re.search(p, s) for s in diff)]
-        assert not unused, f"documented difference that no longer occurs ({what}): {unused}"
-
-
-def subst(lines: list[str], pairs: dict[str, str]) -> list[str]:
-    out = []
-    for line in lines:
-        for a, b in pairs.items():
-            line = re.sub(a, b, line)
-        out.append(line)
-    return out
+    explain_differences(sample - ours, ours - sample, omitted=omitted, added=added)
 
 
 # Common to the samples: statements the intent adds on purpose.
@@ -124,7 +107,7 @@ MARK = {r"/ description tunnelsmith \S+ IKEv\d$": "objects carry a description n
 # --- seed 001 3.3.4.3 ---------------------------------------------------------------------
 def test_seed_cisco_policy_based(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TS_GUIDE_PSK_CISCO", "aa123bb****")  # the guide's (masked) key
-    body = sample_body("ctyun-guide-3.3.4.3.txt")
+    body = sample_body(DATA / "ctyun-guide-3.3.4.3.txt")
     # README of the ctyun-guide inventory: 121.XX.XX.113 is 203.0.113.113 there.
     sample = statements(subst(fenced(body), {r"121\.XX\.XX\.113": "203.0.113.113"}))
     ours = rendered("ctyun-guide", "idc-cisco")
@@ -163,7 +146,7 @@ AWS_EQUIV = {r"^ *encryption aes 128$": " encryption aes", r"esp-aes 128 esp-sha
 def test_aws_cisco_1_vti_bgp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TS_SAMPLE_PSK_AWS_CISCO_1_T1", PSK1)
     monkeypatch.setenv("TS_SAMPLE_PSK_AWS_CISCO_1_T2", PSK2)
-    lines = subst(sample_body("aws-cisco_ios-1.txt").splitlines(),
+    lines = subst(sample_body(DATA / "aws-cisco_ios-1.txt").splitlines(),
                   {"YOUR_UPLINK_ADDRESS": "198.51.100.1", "YOUR_BGP_ASN": "65000",
                    "plain-text-password1": PSK1, "plain-text-password2": PSK2, **AWS_EQUIV})
     sample = statements(lines)
@@ -187,7 +170,7 @@ def test_aws_cisco_1_vti_bgp(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_aws_cisco_2_vti_static(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TS_SAMPLE_PSK_AWS_CISCO_2", PSK1)
-    lines = subst(sample_body("aws-cisco_ios-2.txt").splitlines(),
+    lines = subst(sample_body(DATA / "aws-cisco_ios-2.txt").splitlines(),
                   {"CUSTOMER_IP": "198.51.100.2", r"key PASSWORD$": f"key {PSK1}", **AWS_EQUIV})
     sample = statements(lines)
     ours = rendered("aws-cisco_ios-2", "cgw")
@@ -207,7 +190,7 @@ def test_aws_cisco_2_vti_static(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- Alibaba: crypto map, IKEv1 and IKEv2 variants -------------------------------------------
 def _alibaba(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
     monkeypatch.setenv("TS_SAMPLE_PSK_ALIBABA_CISCO", PSK1)
-    lines = subst(sample_body("alibaba-cisco_ios-5.txt").splitlines(), {
+    lines = subst(sample_body(DATA / "alibaba-cisco_ios-5.txt").splitlines(), {
         r"^crypto isakmp key 123456 ": f"crypto isakmp key {PSK1} ",  # the guide's key
         r"^pre-shared-key 0 123456$": f"pre-shared-key 0 {PSK1}",
         r"47\.xxx\.xxx\. 161": "203.0.113.161",  # masked peer (with the page's stray blank)
@@ -246,19 +229,8 @@ def test_alibaba_cisco_ikev2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- parsers: real device output --------------------------------------------------------------
-def _parser_cases() -> list[tuple[str, Path]]:
-    return [(d.name, raw) for d in sorted(PARSERS.iterdir()) if d.is_dir() for raw in sorted(d.glob("*.raw"))]
-
-
-@pytest.mark.parametrize(("command", "raw"), _parser_cases(), ids=lambda v: getattr(v, "name", v))
-def test_parsers(command: str, raw: Path) -> None:
-    spec = pspec.load("cisco_ios")
-    templates = {p["command"]: p["template"] for p in spec.section("status")["parsers"]}
-    templates["ping"] = spec.section("ping")["template"]
-    expected = yaml.safe_load(raw.with_suffix(".yml").read_text())["parsed_sample"]
-    assert parse_textfsm(spec.directory / templates[command], raw.read_text()) == expected
-
-
+# Every case under tests/parsers/cisco_ios/ is run by the generic runner tests/parsers/test_parsers.py;
+# here: what the parsed rows mean.
 def test_parsed_status_is_up_only_for_active_sas() -> None:
     from tunnelsmith.status import from_rows
 

@@ -26,6 +26,8 @@ import pytest
 
 from tunnelsmith import inventory, render
 
+from ._golden import indented_blocks
+
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "tests/data/hp_comware/ctyun-guide-3.3.4.5.txt"
 INV = REPO / "inventory/examples/ctyun-guide"
@@ -55,27 +57,13 @@ def guide_blocks() -> dict[str, list[str]]:
     return blocks
 
 
-def rendered_blocks(text: str) -> dict[str, list[str]]:
-    blocks: dict[str, list[str]] = {}
-    current = None
-    for line in text.splitlines():
-        if not line.strip() or line.strip() == "quit":
-            continue
-        if line.startswith(" "):
-            blocks[current].append(line.strip())
-        else:
-            current = line.strip()
-            blocks.setdefault(current, [])
-    return blocks
-
-
 @pytest.fixture
 def ours(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     for dev in ("STRONGSWAN", "JUNIPER", "CISCO", "HILLSTONE"):
         monkeypatch.setenv(f"TS_GUIDE_PSK_{dev}", "aa123bb****")
     monkeypatch.setenv("TS_GUIDE_PSK_H3C", "ctyun_h3c")  # the value the guide's config prints
     inv = inventory.load(INV)
-    return rendered_blocks(render.render_device(inv, "idc-h3c").files["cli"])
+    return indented_blocks(render.render_device(inv, "idc-h3c").files["cli"], closer="quit")
 
 
 def test_guide_parses_into_the_expected_objects() -> None:

@@ -19,6 +19,8 @@ import pytest
 
 from tunnelsmith import inventory, render
 
+from ._golden import indented_blocks
+
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "tests/data/hillstone_stoneos/ctyun-guide-3.3.4.4.txt"
 INV = REPO / "inventory/examples/ctyun-guide"
@@ -50,26 +52,12 @@ def guide_params() -> dict[str, str]:
     return out
 
 
-def blocks(text: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    current = None
-    for line in text.splitlines():
-        if not line.strip() or line.strip() == "exit":
-            continue
-        if line.startswith(" "):
-            out[current].append(line.strip())
-        else:
-            current = line.strip()
-            out.setdefault(current, [])
-    return out
-
-
 @pytest.fixture
 def ours(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     for dev in ("STRONGSWAN", "JUNIPER", "CISCO", "HILLSTONE", "H3C"):
         monkeypatch.setenv(f"TS_GUIDE_PSK_{dev}", "aa123bb****")
     inv = inventory.load(INV)
-    return blocks(render.render_device(inv, "idc-hillstone").files["cli"])
+    return indented_blocks(render.render_device(inv, "idc-hillstone").files["cli"], closer="exit")
 
 
 def test_guide_table_is_read() -> None:

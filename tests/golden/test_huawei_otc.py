@@ -24,6 +24,8 @@ import pytest
 
 from tunnelsmith import inventory, render
 
+from ._golden import indented_blocks
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "tests/data/huawei_vrp/otc-huawei_vrp-1.txt"
 INV = REPO / "inventory/examples/otc-huawei_vrp-1"
@@ -50,20 +52,6 @@ def sample_blocks() -> dict[str, list[str]]:
     return blocks
 
 
-def rendered_blocks(text: str) -> dict[str, list[str]]:
-    blocks: dict[str, list[str]] = {}
-    current = None
-    for line in text.splitlines():
-        if not line.strip() or line.strip() == "quit":
-            continue
-        if line.startswith(" "):
-            blocks[current].append(line.strip().lower())
-        else:
-            current = line.strip().lower()
-            blocks.setdefault(current, [])
-    return blocks
-
-
 @pytest.fixture
 def ours(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     # the sample's published example key, set the way the inventory references it
@@ -72,7 +60,7 @@ def ours(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     text = render.render_device(inv, "ar651").files["cli"]
     for ours_ip, placeholder in PLACEHOLDERS.items():
         text = text.replace(ours_ip, placeholder)
-    return rendered_blocks(text)
+    return indented_blocks(text, closer="quit", lower=True)
 
 
 def test_sha2_compatibility_is_enabled(ours: dict[str, list[str]]) -> None:

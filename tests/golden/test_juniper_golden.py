@@ -1,7 +1,8 @@
 """Golden tests for juniper_junos: render the example inventories and compare, statement by
 statement, with the published `set` configurations (copied verbatim into
-tests/data/juniper_junos/ with their headers). Also: status parsers against real device output
-(tests/parsers/juniper_junos/), reader regexes, several tunnels, classic policy-based VPNs.
+tests/data/juniper_junos/ with their headers). Also: what the status parsers make of real device
+output (tests/parsers/juniper_junos/; the cases run in tests/parsers/test_parsers.py), reader
+regexes, several tunnels, classic policy-based VPNs.
 
 Junos `set` statements are order-free. A sample statement counts as present when we render it
 or a longer statement below it (`set ... dead-peer-detection` is created by `set ...
@@ -12,16 +13,16 @@ statement (so the list cannot go stale).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tunnelsmith import inventory, reader, render
 from tunnelsmith.parsing import parse_textfsm
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.spec import UnsupportedAlgorithm
+
+from ._golden import explain_differences, sample_body, subst
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "juniper_junos"
@@ -41,11 +42,6 @@ def norm(line: str) -> str:
 
 def set_lines(lines: list[str]) -> set[str]:
     return {norm(ln) for ln in lines if ln.strip().lower().startswith("set ")}
-
-
-def sample_body(name: str) -> str:
-    text = (DATA / name).read_text(encoding="utf-8")
-    return text.split("===== END HEADER =====", 1)[1].split("\n", 1)[1]
 
 
 def seed_set_lines(body: str) -> list[str]:
@@ -76,21 +72,7 @@ def rendered(example: str, host: str) -> set[str]:
 def compare(sample: set[str], ours: set[str], *, omitted: dict[str, str], added: dict[str, str]) -> None:
     missing = {s for s in sample if s not in ours and not any(o.startswith(s + " ") for o in ours)}
     extra = ours - sample
-    for diff, explained, what in ((missing, omitted, "in the sample, not rendered"),
-                                  (extra, added, "rendered, not in the sample")):
-        unexplained = sorted(s for s in diff if not any(re.search(p, s) for p in explained))
-        assert not unexplained, f"{what}, without a documented reason: {unexplained}"
-        unused = [p for p in explained if not any(re.search(p, s) for s in diff)]
-        assert not unused, f"documented difference that no longer occurs ({what}): {unused}"
-
-
-def subst(lines: list[str], pairs: dict[str, str]) -> list[str]:
-    out = []
-    for line in lines:
-        for a, b in pairs.items():
-            line = re.sub(a, b, line)
-        out.append(line)
-    return out
+    explain_differences(missing, extra, omitted=omitted, added=added)
 
 
 # The seed (3.3.4.2) and Alibaba's SRX page are the same configuration (same names, zones,
@@ -121,7 +103,7 @@ ST0_POLICY_ADDED = {
 
 def test_seed_juniper_st0_policy_based(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TS_GUIDE_PSK_JUNIPER", "aa123bb****")
-    lines = seed_set_lines(sample_body("ctyun-guide-3.3.4.2.txt"))
+    lines = seed_set_lines(sample_body(DATA / "ctyun-guide-3.3.4.2.txt"))
     sample = set_lines(subst(lines, {r"121\.xxx\.xxx\.113": "203.0.113.113"}))
     assert "set security zones security-zone trust address-book address net-cfgr_192-168-18-0--24 " \
            "192.168.18.0/24" in sample
@@ -134,7 +116,7 @@ def test_seed_juniper_st0_policy_based(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_alibaba_juniper_4(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TS_SAMPLE_PSK_ALIBABA_JUNIPER", PSK1)
-    lines = subst(sample_body("alibaba-juniper_srx-4.txt").splitlines(),
+    lines = subst(sample_body(DATA / "alibaba-juniper_srx-4.txt").splitlines(),
                   {r"47\.xxx\.xxx\.56": "203.0.113.56", r'ascii-text "123456"': f'ascii-text "{PSK1}"'})
     sample = set_lines(lines)
     ours = rendered("alibaba-juniper_srx-4", "srx")
@@ -149,7 +131,7 @@ def test_aws_juniper_1_st0_bgp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TS_SAMPLE_PSK_AWS_JUNIPER_1_T1", PSK1)
     monkeypatch.setenv("TS_SAMPLE_PSK_AWS_JUNIPER_1_T2", PSK2)
     # Object names follow the seed's scheme; AWS abbreviates them. Renamed in the sample:
-    lines = subst(sample_body("aws-juniper_srx-1.txt").splitlines(), {
+    lines = subst(sample_body(DATA / "aws-juniper_srx-1.txt").splitlines(), {
         "YOUR_BGP_ASN": "65000", "plain-text-password1": PSK1, "plain-text-password2": PSK2,
         r"ike-pol-vpn-": "ike-policy-vpn-", r"gw-vpn-": "ike-gate-vpn-",
         r"ipsec-pol-vpn-": "ipsec-policy-vpn-", r"ipsec vpn vpn-": "ipsec vpn ipsec-vpn-vpn-",
@@ -166,19 +148,8 @@ def test_aws_juniper_1_st0_bgp(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- parsers: real device output --------------------------------------------------------------
-def _parser_cases() -> list[tuple[str, Path]]:
-    return [(d.name, raw) for d in sorted(PARSERS.iterdir()) if d.is_dir() for raw in sorted(d.glob("*.raw"))]
-
-
-@pytest.mark.parametrize(("command", "raw"), _parser_cases(), ids=lambda v: getattr(v, "name", v))
-def test_parsers(command: str, raw: Path) -> None:
-    spec = pspec.load("juniper_junos")
-    templates = {p["command"]: p["template"] for p in spec.section("status")["parsers"]}
-    templates["ping"] = spec.section("ping")["template"]
-    expected = yaml.safe_load(raw.with_suffix(".yml").read_text())["parsed_sample"]
-    assert parse_textfsm(spec.directory / templates[command], raw.read_text()) == expected
-
-
+# Every case under tests/parsers/juniper_junos/ is run by the generic runner tests/parsers/test_parsers.py;
+# here: what the parsed rows mean.
 def test_parsed_rows_make_up_status() -> None:
     from tunnelsmith.status import from_rows
 

@@ -17,6 +17,8 @@ import yaml
 
 from tunnelsmith import inventory, render
 
+from ._golden import ipsec_conf_sections
+
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "tests/data/strongswan/ctyun-guide-3.3.4.1.txt"
 INVENTORY = ROOT / "inventory/examples/ctyun-guide"
@@ -59,21 +61,7 @@ def conf_statements(text: str) -> set[tuple[str, str, str]]:
     comments wrapped onto a new line by the document's layout ("-DH 分组"), which would be
     syntax errors in a real ipsec.conf (the guide is wrong there; copy it with care).
     """
-    sections: dict[str, dict[str, str]] = {}
-    current = None
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        m = re.match(r"^(conn \S+|config setup)$", line)
-        if m:
-            current = m.group(1).removeprefix("conn ")
-            sections.setdefault(current, {})
-            continue
-        kv = re.match(r"^([a-z_]+)=(.*)$", line)
-        if kv and current is not None:
-            value = kv.group(2).strip().rstrip("!")
-            sections[current][kv.group(1)] = EQUIVALENT.get(value, value)
+    sections = ipsec_conf_sections(text, strict=False, value=lambda _, v: EQUIVALENT.get(v.rstrip("!"), v.rstrip("!")))
     default = sections.pop("%default", {})
     out = set()
     for name, kv in sections.items():

@@ -36,6 +36,8 @@ import pytest
 from tunnelsmith import inventory, render, validate
 from tunnelsmith import secrets as secretmod
 
+from ._golden import ipsec_conf_sections
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests/data/strongswan/samples"
 EXAMPLES = ROOT / "inventory/examples"
@@ -120,22 +122,7 @@ CONF_ALIASES = {"keylife": "lifetime", "margintime": "rekeymargin"}
 
 
 def conf_sections(text: str, fix=None) -> dict[str, dict[str, str]]:
-    sections: dict[str, dict[str, str]] = {}
-    current = None
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        head = re.match(r"^(conn \S+|config setup)$", line)
-        if head:
-            current = head.group(1).removeprefix("conn ")
-            sections.setdefault(current, {})
-            continue
-        kv = re.match(r"^([a-z_]+)=(.*)$", line)
-        assert kv and current is not None, f"not ipsec.conf syntax: {raw!r}"
-        key, value = CONF_ALIASES.get(kv.group(1), kv.group(1)), kv.group(2).strip()
-        sections[current][key] = fix(key, value) if fix else value
-    return sections
+    return ipsec_conf_sections(text, strict=True, key=lambda k: CONF_ALIASES.get(k, k), value=fix)
 
 
 def conf_lifetimes(kv: dict[str, str]) -> set[tuple[str, str]]:
