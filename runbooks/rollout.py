@@ -24,7 +24,7 @@ def tty_confirm(question: str) -> bool:
 def run_rollout(ctx: Context, *, limit: list[str] | None = None, yes: bool = False,
                 confirm: Confirm | None = None, interactive: bool | None = None, fmt: str = "table",
                 trust_on_first_use: bool = False, confirmed_minutes: int | None = None,
-                settle: float = 30.0, quiet: bool = False) -> int:
+                settle: float = 30.0, quiet: bool = False, rotate_secrets: bool = False) -> int:
     started = report.now()
     progress = Progress(ctx.err, quiet=quiet)
     interactive = sys.stdin.isatty() if interactive is None else interactive
@@ -34,7 +34,8 @@ def run_rollout(ctx: Context, *, limit: list[str] | None = None, yes: bool = Fal
     logs = session_logs(ctx.run, ctx.inventory, limit)
     nr = make_nornir(ctx.inventory, limit=limit, trust_on_first_use=trust_on_first_use, session_logs=logs)
     try:
-        agg = nr.run(task=prepare_change, inventory=ctx.inventory, run=ctx.run, progress=progress)
+        agg = nr.run(task=prepare_change, inventory=ctx.inventory, run=ctx.run, progress=progress,
+                     rotate_secrets=rotate_secrets)
         plans: dict[str, ChangePlan] = {}
         failed = []
         for host, multi in sorted(agg.items()):
@@ -64,7 +65,7 @@ def run_rollout(ctx: Context, *, limit: list[str] | None = None, yes: bool = Fal
                     return 2
             agg = nr.filter(filter_func=lambda h: h.name in changing).run(
                 task=apply_change, inventory=ctx.inventory, run=ctx.run, plans=plans, progress=progress,
-                confirmed_minutes=confirmed_minutes)
+                confirmed_minutes=confirmed_minutes, rotate_secrets=rotate_secrets)
             bad = {h: m[0] for h, m in agg.items() if m[0].failed}
             for host, r in sorted(bad.items()):
                 ctx.err.write(f"{host}: {r.result or r.exception}\n"

@@ -32,13 +32,15 @@ def render_config(task: Task, inventory: Inventory) -> Result:
     return Result(host=task.host, result=rendered)
 
 
-def prepare_change(task: Task, inventory: Inventory, run: RunDir, progress: Progress) -> Result:
+def prepare_change(task: Task, inventory: Inventory, run: RunDir, progress: Progress,
+                   rotate_secrets: bool = False) -> Result:
     """Render, read what is on the device (kept as the pre-change backup), and diff."""
     name = task.host.name
     device = inventory.devices[name]
     rendered = render.render_device(inventory, name)
     run.write(name, "rendered.txt", rendered.text())
     driver = registry.driver(device.platform, device.options)
+    driver.rotate_secrets = rotate_secrets
     progress(name, "connect", f"{device.username}@{device.hostname}:{device.port}")
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
     backup = driver.backup(conn, rendered)
@@ -50,7 +52,7 @@ def prepare_change(task: Task, inventory: Inventory, run: RunDir, progress: Prog
 
 
 def apply_change(task: Task, inventory: Inventory, run: RunDir, plans: dict[str, ChangePlan],
-                 progress: Progress, confirmed_minutes: int | None = None) -> Result:
+                 progress: Progress, confirmed_minutes: int | None = None, rotate_secrets: bool = False) -> Result:
     """Push, commit and save; a failure says how far it got and how to roll back."""
     name = task.host.name
     plan = plans[name]
@@ -58,6 +60,7 @@ def apply_change(task: Task, inventory: Inventory, run: RunDir, plans: dict[str,
         return Result(host=task.host, result="no change", changed=False)
     device = inventory.devices[name]
     driver = registry.driver(device.platform, device.options)
+    driver.rotate_secrets = rotate_secrets
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
     progress(name, "push", "")
     try:

@@ -83,7 +83,7 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     sys.stderr.write(f"run {ctx.run.run_id}: {ctx.run.root}\n")
     return run_rollout(ctx, limit=args.limit, yes=args.yes, fmt=args.format,
                        trust_on_first_use=args.trust_on_first_use, confirmed_minutes=args.commit_confirmed,
-                       settle=args.settle)
+                       settle=args.settle, rotate_secrets=args.rotate_secrets)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--commit-confirmed", type=int, metavar="MIN",
                     help="platforms with confirmed commits roll back unless confirmed within MIN minutes")
     sp.add_argument("--settle", type=float, default=30.0, help="seconds to wait for SAs after a push")
+    sp.add_argument("--rotate-secrets", action="store_true",
+                    help="push pre-shared-key lines even where the device shows them encrypted and they "
+                    "cannot be compared (key rotation)")
     sp.set_defaults(func=cmd_rollout)
 
     sp = sub.add_parser("verify", help="read-only: phase 1, phase 2, ping for every tunnel")

@@ -376,6 +376,23 @@ def test_commit_platform_second_push_no_change_despite_encrypted_psk() -> None:
     assert not again.changed
 
 
+def test_rotate_secrets_pushes_the_key_line_the_device_shows_encrypted() -> None:
+    drv, emu, r, backup = junos_pushed()
+    drv.push(emu, r, backup)
+    drv.commit(emu)
+    from tunnelsmith.platforms.emulator import Node
+
+    emu.active = [n for n in emu.active if "pre-shared-key ascii-text" not in n.text]
+    emu.active.append(Node('set security ike policy pol1 pre-shared-key ascii-text "$9$abcdEFGH"'))
+    emu.candidate = [Node(n.text) for n in emu.active]
+    drv.rotate_secrets = True
+    diff = drv.diff(drv.backup(emu, r), r)
+    added = [ln for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    assert len(added) == 1 and "pre-shared-key ascii-text" in added[0]  # only the key line
+    again = drv.push(emu, r, drv.backup(emu, r))
+    assert again.changed and again.applied == len(r.lines())
+
+
 def test_commands_rollback_after_commit_uses_rollback_1() -> None:
     drv, emu, r, backup = junos_pushed()
     drv.push(emu, r, backup)

@@ -72,6 +72,11 @@ class Comparer:
                 return m.group(1)
         return s
 
+    def is_secret(self, stripped: str) -> bool:
+        """A line compared by prefix only because the device shows its value encrypted."""
+        s = " ".join(stripped.split())
+        return any(rx.search(s) for rx in self.prefixes)
+
     def is_ignored(self, stripped: str) -> bool:
         return any(rx.search(stripped) for rx in self.ignore)
 
@@ -101,11 +106,18 @@ class Comparer:
         return {ln.path for ln in self.parse(text) if not ln.ignored}
 
 
-def missing_lines(cmp: Comparer, device_text: str, lines: list[str]) -> list[CfgLine]:
-    """Rendered lines whose (path) key is not in the device's configuration."""
+def missing_lines(cmp: Comparer, device_text: str, lines: list[str], rotate_secrets: bool = False
+                  ) -> list[CfgLine]:
+    """Rendered lines whose (path) key is not in the device's configuration.
+
+    A secret line is compared by its prefix only (the device shows the key encrypted), so a new
+    key would look present: `rotate_secrets` counts every secret line as missing, to push it.
+    """
     have = cmp.paths(device_text)
 
     def present(ln: CfgLine) -> bool:
+        if rotate_secrets and cmp.is_secret(ln.text.strip()):
+            return False
         if ln.path in have:
             return True
         if ln.negates is None:
@@ -228,7 +240,8 @@ class CliDriver(PlatformDriver):
         return Backup(host=rendered.host, platform=self.spec.name, files={OUTPUT: running})
 
     def missing(self, backup: Backup, rendered: RenderedConfig) -> list[CfgLine]:
-        return missing_lines(self.comparer(), backup.files.get(OUTPUT) or "", self.rendered_lines(rendered))
+        return missing_lines(self.comparer(), backup.files.get(OUTPUT) or "", self.rendered_lines(rendered),
+                             rotate_secrets=self.rotate_secrets)
 
     def diff(self, backup: Backup, rendered: RenderedConfig) -> str:
         """The rendered lines the device does not have yet, masked; empty when nothing would change."""
