@@ -7,10 +7,12 @@ references (`${TUNNELSMITH_LAB_DIR}/secrets.yaml`) resolve to the lab's generate
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,14 +23,14 @@ from tunnelsmith.model import Inventory
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_INVENTORY = REPO / "inventory" / "lab"
-TOOLS = ("ip", "swanctl", "sshd", "nft", "nsenter", "unshare", "ssh-keygen")
+TOOLS = ("ip", "swanctl", "ipsec", "sshd", "nft", "nsenter", "unshare", "ssh-keygen")
 CHARON = "/usr/lib/ipsec/charon"
+STARTER = "/usr/lib/ipsec/starter"
 
 
 def _missing() -> list[str]:
     missing = [t for t in TOOLS if shutil.which(t) is None and not Path("/usr/sbin", t).exists()]
-    if not os.access(CHARON, os.X_OK):
-        missing.append(CHARON)
+    missing += [p for p in (CHARON, STARTER) if not os.access(p, os.X_OK)]
     return missing
 
 
@@ -78,3 +80,66 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         else:
             os.environ["TUNNELSMITH_LAB_DIR"] = old
         secretmod.clear_cache()
+
+
+@dataclass
+class Conns:
+    """What a node's charon has loaded for one peer, as `swanctl --list-conns` shows it.
+
+    Works for swanctl.conf and for ipsec.conf (starter's conns are listed too), so tests need
+    not know which naming a format uses: one selector pair under ipsec.conf is a conn named after
+    the tunnel, under swanctl a child `<tunnel>-1`.
+    """
+
+    ike: list[str] = field(default_factory=list)
+    children: list[tuple[str, str, str]] = field(default_factory=list)  # (name, local, remote)
+
+    def carrying(self, source: str, target: str) -> str:
+        """The child whose selectors carry source -> target."""
+        src, dst = ipaddress.ip_address(source), ipaddress.ip_address(target)
+        hits = [n for n, lo, re_ in self.children
+                if src in ipaddress.ip_network(lo) and dst in ipaddress.ip_network(re_)]
+        assert len(hits) == 1, (source, target, self.children)
+        return hits[0]
+
+
+def loaded_conns(list_conns: str, local: str, remote: str) -> Conns:
+    """Parse `swanctl --list-conns`; keep the peer configs between these two addresses."""
+    out = Conns()
+    ike: str | None = None
+    addrs: dict[str, str] = {}
+    child: list[str] | None = None
+    for line in list_conns.splitlines():
+        top = re.match(r"^(\S+): IKEv", line)
+        if top:
+            ike, addrs, child = top.group(1), {}, None
+            continue
+        addr = re.match(r"^  (local|remote): +(\S+)$", line)
+        if ike and child is None and addr:
+            addrs[addr.group(1)] = addr.group(2)
+            if addrs == {"local": local, "remote": remote}:
+                out.ike.append(ike)
+            continue
+        head = re.match(r"^  (\S+): (TUNNEL|TRANSPORT)", line)
+        if head:
+            child = [head.group(1)]
+            continue
+        sel = re.match(r"^    (local|remote): +(\S+)$", line)
+        if ike in out.ike and child is not None and sel:
+            child.append(sel.group(2))
+            if len(child) == 3:
+                out.children.append((child[0], child[1], child[2]))
+    return out
+
+
+def tunnel_conns(lab: Lab, tunnel: str, side: str = "device") -> Conns:
+    """The tunnel's conns on its device (or on its cloud gateway), found by the two IKE addresses."""
+    from tunnelsmith import lab as labapi
+    from tunnelsmith import views
+
+    t = lab.inv.tunnels[tunnel]
+    end = next(e for e in views.device_ends(lab.inv, t.device) if e.name == tunnel)
+    node, local, remote = ((t.device, end.local_ip, end.remote_ip) if side == "device"
+                           else (t.cloud, end.remote_ip, end.local_ip))
+    text = labapi.exec_in(lab.lab_dir, node, ["swanctl", "--list-conns"]).stdout
+    return loaded_conns(text, str(local), str(remote))

@@ -21,6 +21,9 @@ def _root_links() -> set[str]:
 
 
 def test_down_leaves_nothing_then_up_gives_a_fresh_lab(lab: Lab) -> None:
+    # what a used box has written under /etc, which a fresh box must not show
+    labapi.exec_in(lab.lab_dir, "onprem-a", ["sh", "-c", "mkdir -p /etc/tunnelsmith && echo x > /etc/tunnelsmith/x"
+                                             " && echo 'conn left-over' >> /etc/ipsec.conf"])
     before = state.load(lab.lab_dir)  # down works from this record alone, no inventory
     procs = [p for n in before.nodes.values() for p in n.procs.values()]
     assert procs and before.namespaces and before.links
@@ -43,3 +46,11 @@ def test_down_leaves_nothing_then_up_gives_a_fresh_lab(lab: Lab) -> None:
     assert conf_d.strip() == ""
     conns = labapi.exec_in(lab.lab_dir, "onprem-a", ["swanctl", "--list-conns"]).stdout
     assert conns.strip() == ""
+    # onprem-a is an ipsec.conf box: fresh means nothing configured, nothing left from the last lab
+    for device in ("onprem-a", "onprem-b"):
+        conf = labapi.exec_in(lab.lab_dir, device, ["cat", "/etc/ipsec.conf"]).stdout
+        assert conf.split() == ["config", "setup"], conf
+        assert labapi.exec_in(lab.lab_dir, device, ["cat", "/etc/ipsec.secrets"]).stdout == ""
+        assert labapi.exec_in(lab.lab_dir, device, ["ls", "/etc/tunnelsmith"], check=False).returncode != 0
+    status = labapi.exec_in(lab.lab_dir, "onprem-a", ["ipsec", "statusall"]).stdout
+    assert "Connections:\nSecurity Associations (0 up, 0 connecting):" in status, status

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tunnelsmith import inventory
+from tunnelsmith import inventory, render
 from tunnelsmith import lab as labapi
 
-from .conftest import LAB_INVENTORY, Lab
+from .conftest import LAB_INVENTORY, Lab, tunnel_conns
 
 TS = str(Path(sys.executable).parent / "tunnelsmith")
 CONTRACT_TUNNEL = {"name", "device", "cloud", "ok", "phase1", "phase2", "ping", "diagnosis"}
@@ -46,18 +48,33 @@ def tunnel(doc: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def renegotiate(lab: Lab, device: str, name: str) -> None:
-    """Tear the tunnel's IKE SA down and initiate again (the result may be a failure)."""
-    labapi.exec_in(lab.lab_dir, device, ["swanctl", "--terminate", "--ike", name, "--force", "--timeout", "3"],
-                   check=False, timeout=20)
-    for child in _children(lab, name):
+    """Tear the tunnel's IKE SA down and initiate again (the result may be a failure).
+
+    The names are what the device's charon has loaded for this peer (swanctl.conf and ipsec.conf
+    name children differently), so this works for either format.
+    """
+    conns = tunnel_conns(lab, name)
+    assert conns.ike and conns.children, f"{device} has nothing loaded for {name}"
+    for ike in conns.ike:
+        labapi.exec_in(lab.lab_dir, device, ["swanctl", "--terminate", "--ike", ike, "--force", "--timeout", "3"],
+                       check=False, timeout=20)
+    for child, _, _ in conns.children:
         labapi.exec_in(lab.lab_dir, device, ["swanctl", "--initiate", "--child", child, "--timeout", "15"],
                        check=False, timeout=30)
 
 
-def _children(lab: Lab, name: str) -> list[str]:
-    t = lab.inv.tunnels[name]
-    kids = [f"{name}-inside"] if t.routing.route_based else []
-    return kids + [f"{name}-{i + 1}" for i in range(len(t.routing.selectors))]
+def device_files(lab: Lab, device: str, inv: inventory.Inventory | None = None) -> dict[str, str]:
+    """The device's copy of every file its rendered configuration consists of."""
+    paths = render.render_device(inv or lab.inv, device).files
+    return {p: labapi.exec_in(lab.lab_dir, device, ["cat", p]).stdout for p in paths}
+
+
+def added_lines(before: inventory.Inventory, after: inventory.Inventory, device: str) -> set[str]:
+    """Lines the change adds to the device's rendered files (what the operator must be shown)."""
+    old = render.render_device(before, device).files
+    new = render.render_device(after, device).files
+    return {ln.strip() for p, text in new.items() for ln in text.splitlines()
+            if ln.strip() and ln not in (old.get(p) or "").splitlines()}
 
 
 @pytest.fixture(scope="module")
@@ -101,14 +118,17 @@ def test_verify_json_contract(rolled_out: subprocess.CompletedProcess[str], runs
 
 
 def test_second_rollout_changes_nothing(lab: Lab, rolled_out: subprocess.CompletedProcess[str], runs: Path) -> None:
-    conf = "/etc/swanctl/conf.d/tunnelsmith.conf"
-    before = {d: labapi.exec_in(lab.lab_dir, d, ["stat", "-c", "%Y %i", conf]).stdout for d in ("onprem-a", "onprem-b")}
+    def stamps() -> dict[str, str]:
+        return {f"{d} {p}": labapi.exec_in(lab.lab_dir, d, ["stat", "-c", "%Y %i", p]).stdout
+                for d in lab.inv.devices for p in render.render_device(lab.inv, d).files}
+
+    before = stamps()
+    assert any("/etc/ipsec.conf" in k for k in before) and any("/etc/swanctl/" in k for k in before)  # both formats
     out = ts("rollout", "-i", str(LAB_INVENTORY), "--yes", runs=runs)
     assert out.returncode == 0, out.stderr
     assert "nothing to change on any device; not pushing" in out.stdout
     assert "=== onprem-a: no change ===" in out.stdout and "=== onprem-b: no change ===" in out.stdout
-    after = {d: labapi.exec_in(lab.lab_dir, d, ["stat", "-c", "%Y %i", conf]).stdout for d in ("onprem-a", "onprem-b")}
-    assert after == before
+    assert stamps() == before
 
 
 def test_run_directory_is_complete_and_masked(lab: Lab, rolled_out: subprocess.CompletedProcess[str],
@@ -134,18 +154,18 @@ def test_rollout_without_yes_and_without_terminal_refuses(lab: Lab, runs: Path) 
 
 def test_rollback_restores_the_pre_change_files(lab: Lab, runs: Path, variant: Any,
                                                 rolled_out: subprocess.CompletedProcess[str]) -> None:
-    conf = "/etc/swanctl/conf.d/tunnelsmith.conf"
-    original = labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout
+    original = device_files(lab, "onprem-a")
     changed = variant(_set("ctyun-a", ["ipsec", "lifetime"], 1800))  # a change on the device side
+    assert added_lines(lab.inv, changed, "onprem-a")  # the change shows in the rendered files
     out = subprocess.run([TS, "rollout", "-i", changed.directory, "--yes", "--limit", "onprem-a",
                           "--runs-dir", str(runs), "--format", "json"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     run_id = json.loads(out.stdout)["run_id"]
-    pushed = labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout
-    assert "life_time = 1800s" in pushed and pushed != original
+    pushed = device_files(lab, "onprem-a", changed)
+    assert pushed == render.render_device(changed, "onprem-a").files and pushed != original
     back = ts("rollback", "-i", str(LAB_INVENTORY), "--run", run_id, "--limit", "onprem-a", "--yes", runs=runs)
     assert back.returncode == 0, back.stderr
-    assert labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout == original
+    assert device_files(lab, "onprem-a") == original
     assert tunnel(verify_json(runs, "--limit", "onprem-a", "--wait", "20"), "ctyun-a")["ok"]
 
 
@@ -156,15 +176,15 @@ def test_answering_no_pushes_nothing(lab: Lab, runs: Path, variant: Any,
     from tunnelsmith.runbooks.common import open_context
     from tunnelsmith.runbooks.rollout import run_rollout
 
-    conf = "/etc/swanctl/conf.d/tunnelsmith.conf"
-    before = labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout
+    before = device_files(lab, "onprem-a")
     changed = variant(_set("ctyun-a", ["ipsec", "lifetime"], 1800))
+    shown = added_lines(lab.inv, changed, "onprem-a")
     asked: list[str] = []
     ctx = open_context(changed.directory, str(runs), out=io.StringIO(), err=io.StringIO())
     rc = run_rollout(ctx, limit=["onprem-a"], interactive=True, confirm=lambda q: asked.append(q) or False)
     assert rc == 2 and asked and "onprem-a" in asked[0]
-    assert "life_time = 1800s" in ctx.out.getvalue()  # the operator saw the change before answering
-    assert labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", conf]).stdout == before
+    assert shown and all(ln in ctx.out.getvalue() for ln in shown)  # the operator saw the change first
+    assert device_files(lab, "onprem-a") == before
 
 
 # --- breaking the lab on purpose -------------------------------------------------------------
@@ -277,6 +297,56 @@ def test_missing_route_is_no_route(lab: Lab, runs: Path, restore: None) -> None:
     assert t["ping"]["received"] == 0
     assert t["diagnosis"]["class"] == "no_route", t["diagnosis"]
     assert "did not enter the tunnel" in t["diagnosis"]["message"]
+
+
+def _esp_of_children(lab: Lab, name: str) -> list[str]:
+    """The ESP encryption (e.g. AES_CBC-256) of every installed CHILD SA of the tunnel on its device."""
+    device = lab.inv.tunnels[name].device
+    conns = tunnel_conns(lab, name)
+    kids = {c for c, _, _ in conns.children}
+    found: list[str] = []
+    for ike in conns.ike:
+        sas = labapi.exec_in(lab.lab_dir, device, ["swanctl", "--list-sas", "--ike", ike]).stdout
+        found += [m.group(2) for m in re.finditer(r"^\s+([\w.-]+): #\d+, .*INSTALLED.*ESP:([A-Z_]+-\d+)/", sas, re.M)
+                  if m.group(1) in kids]
+    return found
+
+
+def _wait_esp(lab: Lab, name: str, want: str, timeout: float = 30) -> list[str]:
+    deadline = time.monotonic() + timeout
+    got = _esp_of_children(lab, name)
+    while time.monotonic() < deadline and not (got and set(got) == {want}):
+        time.sleep(0.5)
+        got = _esp_of_children(lab, name)
+    return got
+
+
+def test_changed_proposal_replaces_the_legacy_sa(lab: Lab, runs: Path, restore: None, variant: Any) -> None:
+    """ipsec.conf under starter: after an ESP-only change no CHILD SA of the old settings stays up.
+
+    `ipsec update` alone left the old CHILD SA (AES_CBC-128) installed next to the new one under the
+    reused IKE SA; the platform's activation takes changed conns down first (platform.yaml).
+    """
+    name, old, new = "ctyun-a", "aes-128", "aes-256"
+    assert any(p == "/etc/ipsec.conf" for p in render.render_device(lab.inv, lab.inv.tunnels[name].device).files)
+    t = lab.inv.tunnels[name]
+    assert t.ipsec.encryption == old
+    old_esp, new_esp = (f"AES_CBC-{v.split('-')[1]}" for v in (old, new))
+    assert _wait_esp(lab, name, old_esp) == [old_esp] * len(tunnel_conns(lab, name).children)
+    changed = variant(_set(name, ["ipsec", "encryption"], new))  # both ends agree on the new cipher
+    labapi.reload_cloud(changed, t.cloud, lab.lab_dir)
+    try:
+        out = subprocess.run([TS, "rollout", "-i", changed.directory, "--yes", "--limit", t.device,
+                              "--runs-dir", str(runs)], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr + out.stdout
+        got = _wait_esp(lab, name, new_esp)
+        assert got and set(got) == {new_esp}, got  # every child SA renegotiated, none left from before
+    finally:
+        labapi.reload_cloud(lab.inv, t.cloud, lab.lab_dir)
+        back = ts("rollout", "-i", str(LAB_INVENTORY), "--yes", "--limit", t.device, runs=runs)
+    assert back.returncode == 0, back.stderr + back.stdout
+    got = _wait_esp(lab, name, old_esp)
+    assert got and set(got) == {old_esp}, got
 
 
 def test_lab_recovers_after_the_breakage_tests(lab: Lab, runs: Path, restore: None) -> None:

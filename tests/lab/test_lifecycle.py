@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import stat
@@ -44,6 +46,9 @@ def test_status_reports_every_daemon(lab: Lab) -> None:
     assert st.up, st.table()
     b = st.node("onprem-b")
     assert b.vici is True and b.ssh is True and set(b.pids) == {"holder", "charon", "sshd"}
+    a = st.node("onprem-a")  # ipsec.conf device: the legacy starter runs charon, vici still answers
+    assert a.vici is True and a.ssh is True and set(a.pids) == {"holder", "starter", "charon", "sshd"}
+    assert all(a.pids.values())
     assert "wan0 198.51.100.20/32" in b.addresses and "mgmt0 198.18.0.6/30" in b.addresses
     jd = st.node("jd-gw")
     assert {"eth0 203.0.113.20/32", "eth0 203.0.113.21/32", "lo 198.19.32.1/24"} <= set(jd.addresses)
@@ -55,6 +60,40 @@ def test_status_reports_every_daemon(lab: Lab) -> None:
 def test_status_works_without_inventory(lab: Lab) -> None:
     st = labapi.status(None, lab.lab_dir)
     assert st.node("onprem-a").ssh is True and st.node("ctyun-gw").vici is True
+    assert "starter" in st.node("onprem-a").pids and "starter" not in st.node("onprem-b").pids
+
+
+def _kill(proc: state.Proc) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while proc.alive() and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # reaped by its parent unless that is us
+            os.waitpid(proc.pid, os.WNOHANG)
+        time.sleep(0.05)
+
+
+def test_up_repairs_a_dead_charon_under_starter(lab: Lab) -> None:
+    """charon killed under starter: up restarts starter and charon together, loads ipsec.conf again."""
+    before = state.load(lab.lab_dir).nodes["onprem-a"].procs
+    conf = labapi.exec_in(lab.lab_dir, "onprem-a", ["cat", "/etc/ipsec.conf"]).stdout
+    _kill(before["charon"])
+    broken = labapi.status(lab.inv, lab.lab_dir)
+    assert broken.node("onprem-a").pids["charon"] is None and not broken.up
+    fixed = labapi.up(lab.inv, lab.lab_dir)
+    assert fixed.changed == ["onprem-a starter started"], fixed.changed
+    assert fixed.up, fixed.table()
+    after = state.load(lab.lab_dir).nodes["onprem-a"].procs
+    assert after["starter"].pid != before["starter"].pid and not before["starter"].alive()
+    assert after["charon"].pid != before["charon"].pid and after["sshd"].pid == before["sshd"].pid
+    conns = re.findall(r"^conn (\S+)", conf, re.M)
+    deadline = time.monotonic() + 10
+    loaded = ""
+    while time.monotonic() < deadline:
+        loaded = labapi.exec_in(lab.lab_dir, "onprem-a", ["ipsec", "statusall"]).stdout
+        if all(re.search(rf"^ +{re.escape(c)}: ", loaded, re.M) for c in conns if not c.startswith("%")):
+            break
+        time.sleep(0.2)
+    assert all(re.search(rf"^ +{re.escape(c)}: ", loaded, re.M) for c in conns if not c.startswith("%")), loaded
 
 
 def test_lab_files_are_private_and_stable(lab: Lab) -> None:

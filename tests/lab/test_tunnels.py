@@ -9,20 +9,22 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tunnelsmith import lab as labapi
-from tunnelsmith import render
-from tunnelsmith.lab import state
+from tunnelsmith import render, views
+from tunnelsmith.lab import plan, state
+from tunnelsmith.platforms import registry
 
-from .conftest import Lab
+from .conftest import Lab, tunnel_conns
 from .test_ssh import connect
 
-CASES = [  # device, tunnel, IKE version, child, ping source, ping target
-    pytest.param("onprem-a", "ctyun-a", 1, "ctyun-a-1", "198.18.16.1", "198.19.16.1", id="ikev1-policy"),
-    pytest.param("onprem-b", "jd-b-1", 2, "jd-b-1-1", "198.18.32.1", "198.19.32.1", id="ikev2-route"),
+CASES = [  # device, tunnel, IKE version, ping source, ping target
+    pytest.param("onprem-a", "ctyun-a", 1, "198.18.16.1", "198.19.16.1", id="ikev1-policy-ipsec.conf"),
+    pytest.param("onprem-b", "jd-b-1", 2, "198.18.32.1", "198.19.32.1", id="ikev2-route-swanctl"),
 ]
 
 
@@ -59,6 +61,7 @@ def push(conn: Any, rendered: render.RenderedConfig) -> None:
 
 
 def wait_sas(conn: Any, tunnel: str, child: str, timeout: float = 25) -> str:
+    """`swanctl --list-sas --ike <tunnel>` once the IKE SA and the child are up (names as loaded)."""
     deadline = time.monotonic() + timeout
     text = ""
     while time.monotonic() < deadline:
@@ -71,49 +74,61 @@ def wait_sas(conn: Any, tunnel: str, child: str, timeout: float = 25) -> str:
 
 @pytest.fixture(scope="module")
 def sessions(lab: Lab) -> Iterator[dict[str, Any]]:
-    """One SSH session per device, each with its rendered config pushed and loaded."""
+    """One SSH session per device, each with its rendered config pushed and activated.
+
+    Activation is the platform's own (swanctl --load-all, or ipsec update under starter), run
+    by the files driver in the session, so each device's format is exercised as shipped.
+    """
     conns: dict[str, Any] = {}
     try:
         for device in ("onprem-a", "onprem-b"):
             conn = connect(labapi.device_ssh_params(lab.inv, device, lab.lab_dir))
             conns[device] = conn
             push(conn, render.render_device(lab.inv, device))
-            out = conn.send_command("swanctl --load-all; echo rc=$?")
-            assert "rc=0" in out and "successfully loaded" in out, out
+            dev = lab.inv.devices[device]
+            registry.driver(dev.platform, dev.options).commit(conn)  # raises PushError on failure
         yield conns
     finally:
         for c in conns.values():
             c.disconnect()
 
 
-@pytest.mark.parametrize("device, tunnel, version, child, src, dst", CASES)
+@pytest.mark.parametrize("device, tunnel, version, src, dst", CASES)
 def test_tunnel_carries_ping(lab: Lab, sessions: dict[str, Any], device: str, tunnel: str, version: int,
-                             child: str, src: str, dst: str) -> None:
+                             src: str, dst: str) -> None:
     conn = sessions[device]
-    assert "tunnelsmith.conf" in conn.send_command("ls /etc/swanctl/conf.d")
-    sas = wait_sas(conn, tunnel, child)
-    assert re.search(rf"^{re.escape(tunnel)}: #\d+, ESTABLISHED, IKEv{version}", sas, re.M), sas
+    for path in render.render_device(lab.inv, device).files:
+        assert conn.send_command(f"test -s {path} && echo present").strip() == "present", path
+    mine, theirs = tunnel_conns(lab, tunnel), tunnel_conns(lab, tunnel, side="cloud")
+    (ike,), child = mine.ike, mine.carrying(src, dst)
+    sas = wait_sas(conn, ike, child)
+    assert re.search(rf"^{re.escape(ike)}: #\d+, ESTABLISHED, IKEv{version}", sas, re.M), sas
     before = child_counters(sas, child)
     ping = conn.send_command(f"ping -n -c 3 -i 0.3 -W 2 -I {src} {dst}", read_timeout=30)
     assert re.search(r"3 packets transmitted, 3 received", ping), ping
-    after = child_counters(conn.send_command(f"swanctl --list-sas --ike {tunnel}"), child)
+    after = child_counters(conn.send_command(f"swanctl --list-sas --ike {ike}"), child)
     for direction in ("in", "out"):
         assert after[direction][1] >= before[direction][1] + 3, (before, after)
         assert after[direction][0] > before[direction][0], (before, after)
-    cloud = labapi.exec_in(lab.lab_dir, lab.inv.tunnels[tunnel].cloud, ["swanctl", "--list-sas", "--ike", tunnel])
-    assert re.search(rf"^{re.escape(tunnel)}: #\d+, ESTABLISHED", cloud.stdout, re.M), cloud.stdout
-    cloud_after = child_counters(cloud.stdout, child)
+    (cloud_ike,), cloud_child = theirs.ike, theirs.carrying(dst, src)
+    cloud = labapi.exec_in(lab.lab_dir, lab.inv.tunnels[tunnel].cloud, ["swanctl", "--list-sas", "--ike", cloud_ike])
+    assert re.search(rf"^{re.escape(cloud_ike)}: #\d+, ESTABLISHED", cloud.stdout, re.M), cloud.stdout
+    cloud_after = child_counters(cloud.stdout, cloud_child)
     assert cloud_after["in"][1] >= 3 and cloud_after["out"][1] >= 3, cloud.stdout
     log = labapi.cloud_log(lab.lab_dir, lab.inv.tunnels[tunnel].cloud)
-    assert re.search(rf"IKE_SA {re.escape(tunnel)}\[\d+\] established between", log)
+    assert re.search(rf"IKE_SA {re.escape(cloud_ike)}\[\d+\] established between", log)
 
 
-def test_kernel_libipsec_forces_udp_encapsulation(lab: Lab, sessions: dict[str, Any]) -> None:
-    """No NAT between the namespaces and `encap = no` rendered, yet ESP runs in UDP/4500."""
-    rendered = render.render_device(lab.inv, "onprem-a").files["/etc/swanctl/conf.d/tunnelsmith.conf"]
-    assert "encap = no" in rendered
-    sas = wait_sas(sessions["onprem-a"], "ctyun-a", "ctyun-a-1")
-    assert "TUNNEL-in-UDP" in sas and "198.51.100.10[4500]" in sas and "203.0.113.10[4500]" in sas
+@pytest.mark.parametrize("device, tunnel", [("onprem-a", "ctyun-a"), ("onprem-b", "jd-b-1")])
+def test_kernel_libipsec_forces_udp_encapsulation(lab: Lab, sessions: dict[str, Any], device: str,
+                                                   tunnel: str) -> None:
+    """No NAT between the namespaces and no forced encapsulation rendered, yet ESP runs in UDP/4500."""
+    for text in render.render_device(lab.inv, device).files.values():
+        assert not re.search(r"^\s*(encap|forceencaps)\s*=\s*yes", text, re.M)
+    end = next(e for e in views.device_ends(lab.inv, device) if e.name == tunnel)
+    mine = tunnel_conns(lab, tunnel)
+    sas = wait_sas(sessions[device], mine.ike[0], mine.children[-1][0])
+    assert "TUNNEL-in-UDP" in sas and f"{end.local_ip}[4500]" in sas and f"{end.remote_ip}[4500]" in sas
 
 
 def _initiate(lab: Lab, device: str, tunnel: str, child: str, timeout: int) -> int:
@@ -157,7 +172,16 @@ def test_reload_cloud_with_wrong_psk_then_right(lab: Lab, sessions: dict[str, An
 
 def test_pids_in_state_are_the_daemons(lab: Lab) -> None:
     st = state.load(lab.lab_dir)
-    for node in ("ctyun-gw", "onprem-a"):
-        charon = st.nodes[node].procs["charon"]
+    pl = plan.build(lab.inv)
+    assert {n.name: n.daemon for n in pl.nodes if n.kind == "device"} == {"onprem-a": "starter", "onprem-b": "charon"}
+    for node in ("ctyun-gw", "onprem-a", "onprem-b"):
+        procs = st.nodes[node].procs
         pid_file = labapi.exec_in(lab.lab_dir, node, ["cat", "/run/charon.pid"]).stdout.strip()
-        assert int(pid_file) == charon.pid
+        assert int(pid_file) == procs["charon"].pid
+        if pl.node(node).daemon == "starter":  # charon is starter's child, starter is ours
+            starter = labapi.exec_in(lab.lab_dir, node, ["cat", "/run/starter.charon.pid"]).stdout.strip()
+            assert int(starter) == procs["starter"].pid
+            ppid = int(Path(f"/proc/{procs['charon'].pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            assert ppid == procs["starter"].pid
+        else:
+            assert "starter" not in procs

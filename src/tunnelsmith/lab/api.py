@@ -25,6 +25,7 @@ from tunnelsmith.model import Inventory, SecretRef
 from tunnelsmith.render import render_cloud_emulation
 
 ROLES = {"cloud": ("holder", "charon"), "device": ("holder", "charon", "sshd")}
+LEGACY_ROLES = ("starter",)  # extra processes of a device that runs the legacy starter
 BLOCK_TABLE = "ts_block"
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/-]*")
 _LAB_VAR = re.compile(r"\$\{TUNNELSMITH_LAB_DIR\}|\$TUNNELSMITH_LAB_DIR\b")
@@ -121,29 +122,25 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
     if created:
         changed.append(f"{node.ns} created")
     if fresh or holder is None or not holder.alive():
-        for role in ("sshd", "charon", "holder"):
-            if role in ns_state.procs:
-                daemons.stop(ns_state.procs.pop(role))
+        _stop_roles(ns_state)
         if fresh:
             daemons.fresh_etc(ndir)
         holder = daemons.start_holder(node.ns, ndir, node.name)
         ns_state.procs["holder"] = holder
         changed.append(f"{node.name} holder started")
         state.save(d, st)
-    charon = ns_state.procs.get("charon")
-    restarted = False
-    if charon is None or not charon.alive():
-        ns_state.procs["charon"] = daemons.start_charon(holder, ndir)
-        restarted = True
-        changed.append(f"{node.name} charon started")
+    restarted = _ensure_ike_daemon(node, ns_state, holder, ndir, changed)
+    if restarted:
         state.save(d, st)
     if node.kind == "cloud":
         if _write_cloud_config(inv, node.name, d, None) or restarted:
             _load_all(holder)
             changed.append(f"{node.name} cloud config loaded")
     else:
-        if restarted and not fresh and any((ndir / "etc" / "swanctl" / "conf.d").glob("*.conf")):
-            _load_all(holder, clear=False)  # what the strongswan unit does when a box boots
+        # what the strongswan unit does when a box boots (starter loads ipsec.conf by itself)
+        conf_d = ndir / "etc" / "swanctl" / "conf.d"
+        if restarted and node.daemon == "charon" and not fresh and any(conf_d.glob("*.conf")):
+            _load_all(holder, clear=False)
         keys.host_key(ndir, node.name)
         auth = ndir / "ssh" / "authorized_keys"
         pub = client_pub.read_text()
@@ -157,14 +154,45 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
     state.save(d, st)
 
 
+def _ensure_ike_daemon(node: plan.Node, ns_state: NodeState, holder: Proc, ndir: Path,
+                       changed: list[str]) -> bool:
+    """charon alone, or starter with the charon it launched; True when (re)started."""
+    procs = ns_state.procs
+    if node.daemon == "starter":
+        if all(r in procs and procs[r].alive() for r in ("starter", "charon")):
+            return False
+        _stop_roles(ns_state, ("starter", "charon"))
+        procs["starter"], procs["charon"] = daemons.start_starter(holder, ndir)
+        changed.append(f"{node.name} starter started")
+        return True
+    if "starter" in procs:  # the device moved from ipsec.conf to swanctl
+        _stop_roles(ns_state, ("starter", "charon"))
+    charon = procs.get("charon")
+    if charon is not None and charon.alive():
+        return False
+    procs["charon"] = daemons.start_charon(holder, ndir)
+    changed.append(f"{node.name} charon started")
+    return True
+
+
+def _stop_roles(ns_state: NodeState, roles: Sequence[str] = daemons.STOP_ORDER) -> list[str]:
+    """Stop recorded processes in STOP_ORDER; returns "<node> <role> pid N" for those that ran."""
+    stopped: list[str] = []
+    for role in (r for r in daemons.STOP_ORDER if r in roles):
+        p = ns_state.procs.pop(role, None)
+        if p is not None:
+            if p.alive():
+                stopped.append(f"{ns_state.name} {role} pid {p.pid}")
+            daemons.stop(p, grace=daemons.STOP_GRACE.get(role, 3.0))
+    return stopped
+
+
 def _prune(st: LabState, pl: plan.LabPlan, d: Path, changed: list[str]) -> None:
     """Nodes recorded earlier but gone from the inventory: stop them and delete their objects."""
     wanted = {n.name: n for n in pl.nodes}
     for name in [n for n, ns_state in st.nodes.items() if n not in wanted or wanted[n].ns != ns_state.ns]:
         ns_state = st.nodes.pop(name)
-        for role in ("sshd", "charon", "holder"):
-            if role in ns_state.procs:
-                daemons.stop(ns_state.procs.pop(role))
+        _stop_roles(ns_state)
         if ns_state.ns in st.namespaces and ns_state.ns not in {n.ns for n in pl.nodes}:
             netns.delete_ns(ns_state.ns)
             st.namespaces.remove(ns_state.ns)
@@ -225,13 +253,14 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
     d = lab_path(lab_dir)
     st = state.load(d)
     out = LabStatus(lab_dir=str(d))
-    expected: list[tuple[str, str, str, tuple[str, int] | None]] = []
+    expected: list[tuple[str, str, str, tuple[str, int] | None, tuple[str, ...]]] = []
     if inv is not None:
         pl = plan.build(inv)
-        expected = [(n.name, n.kind, n.ns, (str(n.mgmt.dev_addr.ip), n.mgmt.port) if n.mgmt else None)
-                    for n in pl.nodes]
+        expected = [(n.name, n.kind, n.ns, (str(n.mgmt.dev_addr.ip), n.mgmt.port) if n.mgmt else None,
+                     LEGACY_ROLES if n.daemon == "starter" else ()) for n in pl.nodes]
     else:
-        expected = [(n.name, n.kind, n.ns, None) for n in st.nodes.values()]
+        expected = [(n.name, n.kind, n.ns, None, tuple(r for r in LEGACY_ROLES if r in n.procs))
+                    for n in st.nodes.values()]
     if not expected and not st.namespaces:
         return out
     inet = NodeStatus(name="inet", kind="inet", namespace=plan.INET_NS, ns_exists=netns.ns_exists(plan.INET_NS))
@@ -240,13 +269,13 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
         if fwd.stdout.strip() != "1":
             inet.problems.append("ip_forward is off")
     out.nodes.append(inet)
-    for name, kind, ns, mgmt in expected:
+    for name, kind, ns, mgmt, extra in expected:
         ns_state = st.nodes.get(name)
         n = NodeStatus(name=name, kind=kind, namespace=ns, ns_exists=netns.ns_exists(ns))
         procs = ns_state.procs if ns_state else {}
         if ns_state is None:
             n.problems.append("not in the lab state (run lab up)")
-        for role in ROLES[kind]:
+        for role in (*ROLES[kind], *extra):
             p = procs.get(role)
             n.pids[role] = p.pid if p is not None and p.alive() else None
         holder = procs.get("holder")
@@ -284,12 +313,7 @@ def down(lab_dir: str | Path | None = None) -> LabStatus:
     with _locked(d):
         st = state.load(d)
         for ns_state in st.nodes.values():
-            for role in ("sshd", "charon", "holder"):
-                p = ns_state.procs.pop(role, None)
-                if p is not None:
-                    if p.alive():
-                        removed.append(f"{ns_state.name} {role} pid {p.pid}")
-                    daemons.stop(p)
+            removed.extend(_stop_roles(ns_state))
             (Path(ns_state.dir) / "holder.ready").unlink(missing_ok=True)
             state.save(d, st)
         for link in list(st.links):

@@ -1,11 +1,18 @@
-"""Per-node processes: a mount-namespace holder, charon and (devices) sshd.
+"""Per-node processes: a mount-namespace holder, charon (or starter + charon) and (devices) sshd.
 
-A node is a network namespace plus private mount and UTS namespaces (its own hostname) held open by a `sleep` process
-(the holder). In that mount namespace /run is a tmpfs and the node's own copies of /etc/swanctl,
-/etc/strongswan.d, /etc/strongswan.conf, /etc/ipsec.* and /var/log are bind-mounted over the
-system paths. charon and sshd are started inside with `nsenter -t <holder> -m -u -n`, so an SSH
-session sees exactly what a normal Linux box shows: `swanctl` reaches this node's charon on
-the default vici socket and files written to /etc/... are the ones this charon reads.
+A node is a network namespace plus private mount and UTS namespaces (its own hostname) held open
+by a `sleep` process (the holder). In that mount namespace /run is a tmpfs and the node's own
+copies of /etc/swanctl, /etc/strongswan.d, /etc/ipsec.d and /var/log are bind-mounted over the
+system paths; /etc as a whole is an overlay whose upper layer is the node's own, seeded with an
+empty ipsec.conf and ipsec.secrets (single files are not bind-mounted: a push renames a temporary
+file over its target, and rename(2) onto a mount point fails with EBUSY). charon and sshd are
+started inside with `nsenter -t <holder> -m -u -n`, so an SSH session sees exactly what a normal
+Linux box shows: `swanctl` reaches this node's charon on the default vici socket and files
+written to /etc/... are the ones this charon reads.
+
+A device configured through the legacy ipsec.conf runs `starter --nofork` instead: starter
+launches charon (which reads the same strongswan.d, so the filelog and kernel-libipsec apply)
+and loads /etc/ipsec.conf and /etc/ipsec.secrets over stroke; vici still answers.
 """
 
 from __future__ import annotations
@@ -25,9 +32,18 @@ from tunnelsmith.errors import LabError
 from tunnelsmith.lab.state import Proc, proc_stat
 
 CHARON = "/usr/lib/ipsec/charon"
+STARTER = "/usr/lib/ipsec/starter"
 SSHD = "/usr/sbin/sshd"
 VICI = "run/charon.vici"  # relative to the node's root as seen through /proc/<holder>/root
-BIND_ETC = ("swanctl", "strongswan.d", "strongswan.conf", "ipsec.conf", "ipsec.secrets", "ipsec.d")
+CHARON_PID = "run/charon.pid"
+STROKE = "run/charon.ctl"  # starter feeds ipsec.conf through it once charon has created it
+# Stop order: sshd first; starter before charon (a TERMed starter stops its charon; a charon
+# killed under a live starter would be restarted by it).
+STOP_ORDER = ("sshd", "starter", "charon", "holder")
+STOP_GRACE = {"starter": 10.0}  # starter waits for its charon to exit before it exits itself
+# A fresh legacy box: nothing configured (Debian ships comments only).
+EMPTY_IPSEC_CONF = "config setup\n"
+BIND_ETC = ("swanctl", "strongswan.d", "ipsec.d")  # directories under the node's etc/, bind-mounted
 
 LAB_SETTINGS = """\
 # tunnelsmith lab: userspace IPsec (this kernel has no ESP) and a log detailed enough to diagnose.
@@ -67,8 +83,8 @@ mkdir -p /run/sshd
 # lands in the node's directory, never in the host's /etc or another node's.
 mkdir -p "$1/etc-upper" "$1/etc-work"
 mount -t overlay ts-etc -o lowerdir=/etc,upperdir="$1/etc-upper",workdir="$1/etc-work" /etc
-for p in swanctl strongswan.d strongswan.conf ipsec.conf ipsec.secrets ipsec.d; do
-  if [ -e "$1/etc/$p" ] && [ -e "/etc/$p" ]; then mount --bind "$1/etc/$p" "/etc/$p"; fi
+for p in swanctl strongswan.d ipsec.d; do
+  if [ -d "$1/etc/$p" ] && [ -d "/etc/$p" ]; then mount --bind "$1/etc/$p" "/etc/$p"; fi
 done
 mount --bind "$1/log" /var/log
 hostname "$3"
@@ -80,21 +96,25 @@ exec sleep infinity
 def fresh_etc(node_dir: Path) -> None:
     """A fresh box: Debian's strongSwan files, kernel-libipsec and a filelog on, no tunnel config."""
     etc = node_dir / "etc"
-    if etc.exists():
-        shutil.rmtree(etc)
+    for d in (etc, node_dir / "etc-upper", node_dir / "etc-work"):  # whatever the last box wrote
+        if d.exists():
+            shutil.rmtree(d)
     etc.mkdir(parents=True)
+    upper = node_dir / "etc-upper"
+    upper.mkdir()
     for name in BIND_ETC:
         src = Path("/etc") / name
         if src.is_dir():
             shutil.copytree(src, etc / name, symlinks=True)
-        elif src.exists():
-            shutil.copy2(src, etc / name)
     conf_d = etc / "swanctl" / "conf.d"
     if conf_d.exists():
         shutil.rmtree(conf_d)
     conf_d.mkdir(parents=True)
     (etc / "strongswan.d").mkdir(exist_ok=True)
     (etc / "strongswan.d" / "ts-lab.conf").write_text(LAB_SETTINGS)
+    (upper / "ipsec.conf").write_text(EMPTY_IPSEC_CONF)
+    (upper / "ipsec.secrets").write_text("")
+    (upper / "ipsec.secrets").chmod(0o600)
     (node_dir / "log").mkdir(exist_ok=True)
 
 
@@ -153,6 +173,31 @@ def start_charon(holder: Proc, node_dir: Path) -> Proc:
     proc = _spawn([*_enter(holder), CHARON], out)
     _wait(sock.exists, "charon (vici socket)", proc, 15, out)
     return proc
+
+
+def start_starter(holder: Proc, node_dir: Path) -> tuple[Proc, Proc]:
+    """The legacy starter in the foreground; returns (starter, the charon it launched)."""
+    root = Path(f"/proc/{holder.pid}/root")
+    for rel in (VICI, CHARON_PID, STROKE, "run/starter.charon.pid"):  # left by a starter that died
+        (root / rel).unlink(missing_ok=True)
+    out = node_dir / "log" / "starter.stdout"
+    proc = _spawn([*_enter(holder), STARTER, "--nofork"], out)
+    sock, pid_file, stroke = root / VICI, root / CHARON_PID, root / STROKE
+    _wait(lambda: sock.exists() and stroke.exists() and _read_pid(pid_file), "charon under starter (vici socket)",
+          proc, 15, out)
+    pid = _read_pid(pid_file)
+    info = proc_stat(pid) if pid else None
+    if pid is None or info is None:
+        raise LabError(f"starter (pid {proc.pid}) reported charon pid {pid}, which does not run; see {out}")
+    return proc, Proc(pid=pid, start=info[1], argv=[CHARON])
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 def write_sshd_config(node_dir: Path, listen: str, port: int) -> Path:

@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from tunnelsmith.errors import LabError
-from tunnelsmith.model import Inventory
+from tunnelsmith.model import Device, Inventory
+from tunnelsmith.platforms import spec as pspec
+from tunnelsmith.render import platform_options
 
 PREFIX = "ts-"
 INET_NS = "ts-inet"
@@ -25,6 +27,9 @@ LAB_RANGES = (*UNDERLAY, MGMT_LAN, INSIDE)
 CLOUD_WAN_IF = "eth0"
 MGMT_IF = "mgmt0"
 SAFE_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$")
+# A box configured through the legacy ipsec.conf runs the starter (which launches charon and
+# feeds it ipsec.conf over stroke), as Debian's strongswan-starter service does.
+LEGACY_CONF = "/etc/ipsec.conf"
 
 
 def short_name(prefix: str, name: str, limit: int = IFNAMSIZ) -> str:
@@ -58,6 +63,7 @@ class Node:
     public_ips: tuple[ipaddress.IPv4Address, ...]
     lo_addrs: tuple[ipaddress.IPv4Interface, ...]  # LAN/VPC first hosts and tunnel inside addresses
     mgmt: Mgmt | None = None
+    daemon: str = "charon"  # "charon" (swanctl over vici) | "starter" (legacy ipsec.conf)
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,18 @@ def route_conflicts(route_text: str, prefix: str = PREFIX) -> list[str]:
     return out
 
 
+def device_daemon(dev: Device) -> str:
+    """"starter" when the device's platform data renders its config into /etc/ipsec.conf."""
+    try:
+        spec = pspec.load(dev.platform)
+    except KeyError:
+        return "charon"
+    opts = platform_options(spec, dev.options)
+    outputs = (spec.section("sides").get("device") or {}).get("outputs") or []
+    paths = {o["path"] for o in outputs if all(opts.get(k) == v for k, v in (o.get("when") or {}).items())}
+    return "starter" if LEGACY_CONF in paths else "charon"
+
+
 def _router(inv: Inventory) -> ipaddress.IPv4Address:
     used = {ip for c in inv.clouds.values() for ip in c.public_ips} | {d.public_ip for d in inv.devices.values()}
     for net in reversed(UNDERLAY):
@@ -212,7 +230,7 @@ def build(inv: Inventory) -> LabPlan:
         wan = d.wan_interface if SAFE_IFNAME.match(d.wan_interface or "") else "wan0"
         lo = tuple(_first_host(n) for n in d.lan_subnets) + tuple(inside_by_device.get(d.name, []))
         nodes.append(Node(name=d.name, kind="device", ns=ns, inet_if=ns, wan_if=wan,
-                          public_ips=(d.public_ip,), lo_addrs=lo, mgmt=mg))
+                          public_ips=(d.public_ip,), lo_addrs=lo, mgmt=mg, daemon=device_daemon(d)))
     seen: dict[str, str] = {}
     for n in nodes:
         if n.ns in seen:
