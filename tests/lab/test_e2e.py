@@ -321,14 +321,20 @@ def _wait_esp(lab: Lab, name: str, want: str, timeout: float = 30) -> list[str]:
     return got
 
 
-def test_changed_proposal_replaces_the_legacy_sa(lab: Lab, runs: Path, restore: None, variant: Any) -> None:
-    """ipsec.conf under starter: after an ESP-only change no CHILD SA of the old settings stays up.
+@pytest.mark.parametrize(("name", "old", "new", "fmt_file"), [
+    ("ctyun-a", "aes-128", "aes-256", "/etc/ipsec.conf"),
+    ("jd-b-1", "aes-256", "aes-128", "/etc/swanctl/conf.d/tunnelsmith.conf"),
+])
+def test_changed_proposal_replaces_the_sa(lab: Lab, runs: Path, restore: None, variant: Any, name: str, old: str,
+                                          new: str, fmt_file: str) -> None:
+    """After an ESP-only change every CHILD SA runs the new proposal and none of the old stays up.
 
-    `ipsec update` alone left the old CHILD SA (AES_CBC-128) installed next to the new one under the
-    reused IKE SA; the platform's activation takes changed conns down first (platform.yaml).
+    ipsec.conf under starter: `ipsec update` alone left the old CHILD SA installed next to the new
+    one; the activation takes changed conns down first. swanctl: `--load-all` deleted the old CHILD
+    SA and with it the IKE SA, and nothing came back; the driver initiates what must be up
+    (platform.yaml `ensure_up`).
     """
-    name, old, new = "ctyun-a", "aes-128", "aes-256"
-    assert any(p == "/etc/ipsec.conf" for p in render.render_device(lab.inv, lab.inv.tunnels[name].device).files)
+    assert any(p == fmt_file for p in render.render_device(lab.inv, lab.inv.tunnels[name].device).files)
     t = lab.inv.tunnels[name]
     assert t.ipsec.encryption == old
     old_esp, new_esp = (f"AES_CBC-{v.split('-')[1]}" for v in (old, new))

@@ -13,6 +13,7 @@ import posixpath
 import re
 import secrets as pysecrets
 import shlex
+import time
 from typing import Any
 
 from tunnelsmith import secrets as secretmod
@@ -62,7 +63,10 @@ class FilesDriver(PlatformDriver):
             sftp.close()
         return Backup(host=rendered.host, platform=self.spec.name, files=files)
 
+    _pushed: RenderedConfig | None = None
+
     def push(self, conn: Connection, rendered: RenderedConfig, backup: Backup) -> PushResult:
+        self._pushed = rendered
         changed = {p: c for p, c in rendered.files.items() if backup.files.get(p) != c}
         diff = self.diff(backup, rendered)
         if not changed:
@@ -117,7 +121,30 @@ class FilesDriver(PlatformDriver):
         return secretmod.mask("\n".join(outputs))
 
     def commit(self, conn: Connection, confirmed_minutes: int | None = None) -> str:
-        return self._activate(conn)
+        out = self._activate(conn)
+        if self._pushed is not None:
+            out += self._ensure_up(conn, self._pushed)
+        return out
+
+    def _ensure_up(self, conn: Connection, rendered: RenderedConfig) -> str:
+        """Initiate every CHILD the rendered config says must be up and that is not (platform data)."""
+        cfg = self._files_cfg().get("ensure_up") or {}
+        if not cfg or not self._when(cfg):
+            return ""
+        rx = re.compile(cfg["marker"], re.M)
+        wanted = [c for text in rendered.files.values() for m in rx.finditer(text) for c in m.group(1).split()]
+        notes = []
+        for _ in range(int(cfg.get("rounds", 3))):
+            if not wanted:
+                break
+            time.sleep(float(cfg.get("settle", 1.5)))
+            outputs = {k: run(conn, cmd)[1] for k, cmd in self.status_commands().items()}
+            up = {c.name for c in self.device_status(outputs).children if c.up}
+            wanted = [c for c in wanted if c not in up]
+            for child in wanted:
+                run(conn, cfg["initiate"].format(child=child), timeout=30)
+                notes.append(f"initiated {child} (not up after activation)")
+        return secretmod.mask("\n" + "\n".join(notes)) if notes else ""
 
     def save(self, conn: Connection) -> str:
         return ""  # files persist by themselves
