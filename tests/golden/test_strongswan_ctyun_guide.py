@@ -36,8 +36,9 @@ ONLY_OURS = {
     ("tomyidc", "dpddelay", "10s"),
     ("tomyidc", "dpdtimeout", "30s"),
     ("tomyidc", "dpdaction", "restart"),
-    # uniqueids=yes (strongSwan's default): "ipsec update" re-initiates a changed auto=start conn
-    # without deleting the old SAs; with unique ids the new IKE SA replaces the old one.
+    # uniqueids=yes (strongSwan's default): a new IKE SA with the same peer replaces the old one.
+    # (Old CHILD SAs are not replaced by "ipsec update"; the activation takes changed conns down
+    # first: see platform.yaml and tests/lab/test_e2e.py::test_changed_proposal_replaces_the_sa.)
     ("config setup", "uniqueids", "yes"),
 }
 ONLY_GUIDE = {
