@@ -18,6 +18,7 @@ from typing import Any
 
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import PushError
+from tunnelsmith.platforms import sections
 from tunnelsmith.platforms.base import Backup, Connection, PlatformDriver, PushResult
 from tunnelsmith.platforms.registry import register
 from tunnelsmith.render import RenderedConfig
@@ -64,9 +65,10 @@ class FilesDriver(PlatformDriver):
         return Backup(host=rendered.host, platform=self.spec.name, files=files)
 
     _pushed: RenderedConfig | None = None
+    _backup: Backup | None = None
 
     def push(self, conn: Connection, rendered: RenderedConfig, backup: Backup) -> PushResult:
-        self._pushed = rendered
+        self._pushed, self._backup = rendered, backup
         changed = {p: c for p, c in rendered.files.items() if backup.files.get(p) != c}
         diff = self.diff(backup, rendered)
         if not changed:
@@ -120,8 +122,22 @@ class FilesDriver(PlatformDriver):
                                 "and re-run")
         return secretmod.mask("\n".join(outputs))
 
+    def _take_down(self, conn: Connection, before: dict[str, str | None], after: dict[str, str | None]) -> str:
+        """Take down the sections (e.g. ipsec.conf conns) that change, before activation (platform data)."""
+        notes = []
+        for rule in self._files_cfg().get("take_down") or []:
+            if not self._when(rule):
+                continue
+            for name in sections.changed(before.get(rule["path"]), after.get(rule["path"]), rule["sections"]):
+                run(conn, rule["command"].format(name=shlex.quote(name)), timeout=float(rule.get("timeout", 30)))
+                notes.append(f"took down {name} (changed)")
+        return "\n".join(notes)
+
     def commit(self, conn: Connection, confirmed_minutes: int | None = None) -> str:
-        out = self._activate(conn)
+        out = ""
+        if self._pushed is not None and self._backup is not None:
+            out = self._take_down(conn, self._backup.files, dict(self._pushed.files))
+        out += self._activate(conn)
         if self._pushed is not None:
             out += self._ensure_up(conn, self._pushed)
         return out
@@ -150,6 +166,8 @@ class FilesDriver(PlatformDriver):
         return ""  # files persist by themselves
 
     def rollback(self, conn: Connection, backup: Backup) -> str:
+        current = self.backup(conn, RenderedConfig(host=backup.host, platform=self.spec.name, side="device",
+                                                   files={p: "" for p in backup.files})).files
         sftp = _sftp(conn)
         mode = int(str(self._files_cfg().get("mode", "0600")), 8)
         try:
@@ -165,7 +183,8 @@ class FilesDriver(PlatformDriver):
                 sftp.posix_rename(tmp, path)
         finally:
             sftp.close()
-        return self._activate(conn)
+        taken = self._take_down(conn, current, backup.files)
+        return "\n".join(x for x in (taken, self._activate(conn)) if x)
 
     def run_command(self, conn: Connection, command: str) -> str:
         return run(conn, command)[1]
