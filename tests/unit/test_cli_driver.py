@@ -362,29 +362,27 @@ def test_commit_failure_raises_and_keeps_the_candidate() -> None:
     assert emu.running_lines() == JUNOS_RUNNING.splitlines()
 
 
-def test_commit_platform_second_push_no_change_despite_encrypted_psk() -> None:
+def junos_committed_with_encrypted_key() -> tuple[CliDriver, CliEmulator, RenderedConfig]:
+    """Pushed and committed; the device then shows the key encrypted, as Junos does."""
+    from tunnelsmith.platforms.emulator import Node
+
     drv, emu, r, backup = junos_pushed()
     drv.push(emu, r, backup)
     drv.commit(emu)
-    # the device shows the key encrypted and names unquoted, as Junos does
     emu.active = [n for n in emu.active if "pre-shared-key ascii-text" not in n.text]
-    from tunnelsmith.platforms.emulator import Node
-
     emu.active.append(Node('set security ike policy pol1 pre-shared-key ascii-text "$9$abcdEFGH"'))
     emu.candidate = [Node(n.text) for n in emu.active]
+    return drv, emu, r
+
+
+def test_commit_platform_second_push_no_change_despite_encrypted_psk() -> None:
+    drv, emu, r = junos_committed_with_encrypted_key()
     again = drv.push(emu, r, drv.backup(emu, r))
     assert not again.changed
 
 
 def test_rotate_secrets_pushes_the_key_line_the_device_shows_encrypted() -> None:
-    drv, emu, r, backup = junos_pushed()
-    drv.push(emu, r, backup)
-    drv.commit(emu)
-    from tunnelsmith.platforms.emulator import Node
-
-    emu.active = [n for n in emu.active if "pre-shared-key ascii-text" not in n.text]
-    emu.active.append(Node('set security ike policy pol1 pre-shared-key ascii-text "$9$abcdEFGH"'))
-    emu.candidate = [Node(n.text) for n in emu.active]
+    drv, emu, r = junos_committed_with_encrypted_key()
     drv.rotate_secrets = True
     diff = drv.diff(drv.backup(emu, r), r)
     added = [ln for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]

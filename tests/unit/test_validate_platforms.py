@@ -149,8 +149,8 @@ def test_algorithm_support(tmp_path: Path, platform: str, variant: str | None, t
         assert bool(hits) == (value in unsupported), (table, value, probs)
 
 
-def test_strongswan_refuses_keys_it_would_decode(tmp_path, monkeypatch) -> None:
-    """A quoted swanctl secret starting with 0x/0s is decoded as hex/base64: refuse such text keys."""
+def _guide_psk_problems(tmp_path, monkeypatch, **keys: str) -> list:  # type: ignore[no-untyped-def]
+    """PSK problems of a copy of the ctyun-guide inventory, with good keys except `keys`."""
     import shutil
 
     from tunnelsmith import validate
@@ -158,27 +158,20 @@ def test_strongswan_refuses_keys_it_would_decode(tmp_path, monkeypatch) -> None:
     from ..conftest import INVENTORY
 
     d = tmp_path / "inv"
-    shutil.copytree(INVENTORY / "examples" / "ctyun-guide", d)
+    if not d.exists():
+        shutil.copytree(INVENTORY / "examples" / "ctyun-guide", d)
     for name in ("STRONGSWAN", "JUNIPER", "CISCO", "HILLSTONE", "H3C"):
-        monkeypatch.setenv(f"TS_GUIDE_PSK_{name}", "a-good-key-1234")
-    monkeypatch.setenv("TS_GUIDE_PSK_STRONGSWAN", "0sSGVsbG8=")
-    problems = [p for p in validate.check(str(d)) if p.field == "psk"]
+        monkeypatch.setenv(f"TS_GUIDE_PSK_{name}", keys.get(name, "a-good-key-1234"))
+    return [p for p in validate.check(str(d)) if p.field == "psk"]
+
+
+def test_strongswan_refuses_keys_it_would_decode(tmp_path, monkeypatch) -> None:
+    """A quoted swanctl secret starting with 0x/0s is decoded as hex/base64: refuse such text keys."""
+    problems = _guide_psk_problems(tmp_path, monkeypatch, STRONGSWAN="0sSGVsbG8=")
     assert len(problems) == 1 and "tomyidc" in problems[0].obj and "'0s'" in problems[0].message
-    monkeypatch.setenv("TS_GUIDE_PSK_STRONGSWAN", "fine-0s-inside")
-    assert not [p for p in validate.check(str(d)) if p.field == "psk"]
+    assert not _guide_psk_problems(tmp_path, monkeypatch, STRONGSWAN="fine-0s-inside")
 
 
 def test_short_psk_is_refused(tmp_path, monkeypatch) -> None:
-    import shutil
-
-    from tunnelsmith import validate
-
-    from ..conftest import INVENTORY
-
-    d = tmp_path / "inv"
-    shutil.copytree(INVENTORY / "examples" / "ctyun-guide", d)
-    for name in ("STRONGSWAN", "JUNIPER", "CISCO", "HILLSTONE", "H3C"):
-        monkeypatch.setenv(f"TS_GUIDE_PSK_{name}", "a-good-key-1234")
-    monkeypatch.setenv("TS_GUIDE_PSK_H3C", "abc123")
-    problems = [p for p in validate.check(str(d)) if p.field == "psk"]
+    problems = _guide_psk_problems(tmp_path, monkeypatch, H3C="abc123")
     assert len(problems) == 1 and problems[0].obj == "tunnel ctyun" and "at least 8" in problems[0].message
