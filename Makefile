@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := strongswan-swanctl strongswan-charon strongswan-starter libch
 	libstrongswan-extra-plugins openssh-server openssh-client nftables iproute2 iputils-ping \
 	procps util-linux python3 python3-venv python3-pip
 
-.PHONY: demo test lint system-deps venv lab-up lab-down lab-status clean
+.PHONY: demo test lint bench system-deps venv lab-up lab-down lab-status clean
 
 system-deps:
 	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
@@ -35,6 +35,11 @@ test: system-deps venv
 	$(BIN)/ruff check .
 	-$(BIN)/tunnelsmith lab down >/dev/null 2>&1
 	$(BIN)/pytest
+
+# Figures, not pass/fail: offline throughput and memory, and lab timings (lab up target: < 20 s).
+bench: system-deps venv
+	-$(BIN)/tunnelsmith lab down >/dev/null 2>&1
+	$(BIN)/python benchmarks/bench.py
 
 demo: system-deps venv
 	$(BIN)/tunnelsmith lab up -i $(INVENTORY)

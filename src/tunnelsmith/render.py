@@ -69,7 +69,18 @@ def _quote_factory(style: str | None) -> Callable[[Any], str]:
     return quote
 
 
+_ENVIRONMENTS: dict[tuple[str, str | None], jinja2.Environment] = {}
+
+
 def environment(platform: pspec.PlatformSpec, variant: str | None) -> jinja2.Environment:
+    """One Jinja2 environment per platform and OS variant: templates compile once per process."""
+    key = (platform.name, variant)
+    if key not in _ENVIRONMENTS:
+        _ENVIRONMENTS[key] = _new_environment(platform, variant)
+    return _ENVIRONMENTS[key]
+
+
+def _new_environment(platform: pspec.PlatformSpec, variant: str | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(platform.directory)),
         undefined=jinja2.StrictUndefined,

@@ -14,7 +14,11 @@ class DuplicateKeyError(yaml.YAMLError):
         super().__init__(f"duplicate key {key!r} at line {line}")
 
 
-class StrictLoader(yaml.SafeLoader):
+# libyaml's parser when available (several times faster on large inventories); same safe constructors.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StrictLoader(_Base):  # type: ignore[valid-type,misc]
     pass
 
 

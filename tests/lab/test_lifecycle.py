@@ -22,12 +22,12 @@ from tunnelsmith.lab import netns, state
 from .conftest import LAB_INVENTORY, Lab
 
 
-def test_first_up_is_fast_and_complete(lab: Lab, record_property) -> None:  # type: ignore[no-untyped-def]
+def test_first_up_is_complete(lab: Lab, record_property) -> None:  # type: ignore[no-untyped-def]
+    """How long it takes is measured by `make bench` (benchmarks/bench.py), not asserted here."""
     first = lab.first_up
     print(f"lab up took {first.elapsed_s} s")
     record_property("lab_up_seconds", first.elapsed_s)
     assert first.up, first.table()
-    assert first.elapsed_s < 20
     assert {n.name for n in first.nodes} == {"inet", "ctyun-gw", "jd-gw", "onprem-a", "onprem-b"}
 
 
