@@ -101,7 +101,7 @@ class PlatformSpec:
                 tables[table] = merged
         return AlgorithmTable(self.name, variant, tables)
 
-    # --- safety rules (see validate.py) -------------------------------------------------
+    # --- safety rules (see validation/platform_rules.py) -------------------------------------------------
     def safety(self) -> dict[str, Any]:
         return dict(self.raw.get("safety") or {})
 

@@ -1,0 +1,71 @@
+"""Secret checks: every password and PSK reference resolves, and PSK values suit platform and provider.
+
+Values are resolved only to be checked; messages never contain them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tunnelsmith import clouds
+from tunnelsmith import secrets as secretmod
+from tunnelsmith.model import CloudGateway, Device, Inventory
+from tunnelsmith.platforms import spec as pspec
+from tunnelsmith.validation.reporting import Report
+from tunnelsmith.validation.strings import control
+
+
+# --- secrets ---------------------------------------------------------------------------------
+def check_secrets(inv: Inventory, r: Report) -> None:
+    """Resolve every reference; check PSK values against platform and provider rules (never print them)."""
+    d = Path(inv.directory)
+    for device in inv.devices.values():
+        if device.password is None:
+            continue
+        try:
+            value = secretmod.resolve(device.password, d)
+        except (secretmod.SecretError, OSError, ValueError) as exc:
+            r.host(device.name, "data.password_ref", f"password not available: {secretmod.mask(str(exc))}")
+            continue
+        what = control(value)
+        if what:
+            r.host(device.name, "data.password_ref", f"the password contains {what}")
+    for t in inv.tunnels.values():
+        try:
+            value = secretmod.resolve(t.psk, d)
+        except (secretmod.SecretError, OSError, ValueError) as exc:
+            r.tunnel(t, "psk", f"pre-shared key not available: {secretmod.mask(str(exc))}")
+            continue
+        for why in _psk_problems(value, inv.devices[t.device], inv.clouds[t.cloud]):
+            r.tunnel(t, "psk", f"the pre-shared key ({t.psk.describe()}) {why}")
+
+
+def _psk_problems(value: str, device: Device, cloud: CloudGateway) -> list[str]:
+    out: list[str] = []
+    if len(value) < secretmod.PSK_MIN_LENGTH:
+        out.append(f"is {len(value)} characters long; use at least {secretmod.PSK_MIN_LENGTH} (a short key is "
+                   "guessable offline from one captured IKE exchange)")
+    what = control(value)
+    if what:
+        out.append(f"contains {what}")
+    spec = pspec.load(device.platform)
+    safety = spec.safety()
+    forbidden = sorted({c for c in value if c in set(safety.get("psk_forbidden") or "")})
+    if safety.get("quote") == "double":
+        forbidden = sorted(set(forbidden) | {c for c in value if c in '"\\'})
+    if forbidden:
+        out.append(f"contains {' '.join(repr(c) for c in forbidden)}, which {spec.title} cannot take")
+    if safety.get("psk_no_edge_blanks") and value != value.strip():
+        out.append(f"starts or ends with a blank, which {spec.title}'s CLI would drop")
+    for prefix in safety.get("psk_forbidden_prefixes") or []:
+        if value.lower().startswith(str(prefix).lower()):
+            out.append(f"starts with {prefix!r}, which {spec.title} would decode as an encoded key, not text")
+    max_len = safety.get("psk_max_length")
+    if max_len and len(value) > max_len:
+        out.append(f"is {len(value)} characters long; {spec.title} takes at most {max_len}")
+    profile = clouds.profile(cloud.provider)
+    rule = profile.rules.get("psk") or {}
+    if rule.get("pattern") and not re.search(rule["pattern"], value):
+        out.append(f"is not accepted by {profile.title}: {rule.get('why', 'pattern ' + rule['pattern'])}")
+    return out
