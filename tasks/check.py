@@ -27,12 +27,19 @@ def _child_bytes(status: DeviceStatus, end: TunnelEnd, spec: pspec.PlatformSpec)
 
 
 def _evidence(conn: Any, driver: PlatformDriver, end: TunnelEnd, verdict: verify.TunnelVerdict,
-              before: DeviceStatus, after: DeviceStatus, peer_log: PeerLog | None) -> diagnose.Evidence:
+              before: DeviceStatus, after: DeviceStatus, peer_log: PeerLog | None,
+              logs: dict[str, str]) -> diagnose.Evidence:
+    """What the device (and the cloud, if it tells) says about one failed tunnel.
+
+    `logs` caches the device log per device: several failed tunnels share one read.
+    """
     diag = driver.spec.section("diagnosis")
     vcfg = driver.spec.section("verify")
     ev = diagnose.Evidence()
     if diag.get("log_command"):
-        ev.device_log = str(conn.send_command(diag["log_command"], read_timeout=30))
+        if "device" not in logs:
+            logs["device"] = str(conn.send_command(diag["log_command"], read_timeout=30))
+        ev.device_log = logs["device"]
     if peer_log is not None:
         got = peer_log(end.tunnel.cloud)
         if got is not None:
@@ -84,12 +91,13 @@ def verify_device(task: Task, inventory: Inventory, run: RunDir, progress: Progr
     run.write(name, "ping.txt", "\n".join(ping_raw) or "(no ping checks)\n")
     run.write_json(name, "status.json", after.as_dict())
     verdicts = []
+    logs: dict[str, str] = {}
     for end in ends:
         v = verify.evaluate(end, driver.spec, after, pings.get(end.name))
         if end.tunnel.ping is not None and ping_unsupported:
             v.extra["ping_skipped"] = ping_unsupported
         if not v.ok:
-            ev = _evidence(conn, driver, end, v, before, after, peer_log)
+            ev = _evidence(conn, driver, end, v, before, after, peer_log, logs)
             peer_spec = pspec.load(ev.peer_platform) if ev.peer_platform else None
             v.diagnosis = diagnose.diagnose(end, v, ev, driver.spec, peer_spec)
             peer_lines = diagnose.relevant_lines(ev.peer_log or "", end, peer_spec, peer_view=True) if peer_spec else []
