@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from nornir.core.task import Result, Task
 
@@ -24,12 +23,6 @@ class ChangePlan:
     rendered: RenderedConfig
     backup: Backup
     diff: str
-
-
-def render_config(task: Task, inventory: Inventory) -> Result:
-    """Render the device side of every tunnel of this host."""
-    rendered = render.render_device(inventory, task.host.name)
-    return Result(host=task.host, result=rendered)
 
 
 def prepare_change(task: Task, inventory: Inventory, run: RunDir, progress: Progress,
@@ -90,7 +83,3 @@ def rollback_change(task: Task, inventory: Inventory, source: RunDir, run: RunDi
     run.write(name, "rollback.txt", f"restored the backup of run {source.run_id}\n{out}")
     return Result(host=task.host, result=out, changed=True)
 
-
-def results_by_host(agg: Any) -> dict[str, Any]:
-    """Flatten a Nornir AggregatedResult into host -> first Result."""
-    return {host: multi[0] for host, multi in agg.items()}

@@ -1,31 +1,17 @@
-"""Tasks that only read: collect status output, ping across a tunnel."""
+"""Read-only device dialogue the verify task builds on: status commands, waiting for SAs, ping."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from nornir.core.task import Result, Task
-
-from tunnelsmith import views
-from tunnelsmith.model import Inventory, TunnelEnd
-from tunnelsmith.nr import CONNECTION
-from tunnelsmith.platforms import registry
+from tunnelsmith.model import TunnelEnd
 from tunnelsmith.platforms.base import PlatformDriver
 from tunnelsmith.status import DeviceStatus, PingResult
 
 
 def run_status_commands(conn: Any, driver: PlatformDriver) -> dict[str, str]:
     return {key: str(conn.send_command(cmd, read_timeout=30)) for key, cmd in driver.status_commands().items()}
-
-
-def collect_status(task: Task, inventory: Inventory) -> Result:
-    """Run the platform's status commands; result: (raw outputs, parsed DeviceStatus)."""
-    device = inventory.devices[task.host.name]
-    driver = registry.driver(device.platform, device.options)
-    conn = task.host.get_connection(CONNECTION, task.nornir.config)
-    outputs = run_status_commands(conn, driver)
-    return Result(host=task.host, result=(outputs, driver.device_status(outputs)))
 
 
 def all_up(ends: list[TunnelEnd], driver: PlatformDriver, status: DeviceStatus) -> bool:
@@ -57,11 +43,3 @@ def ping(conn: Any, driver: PlatformDriver, end: TunnelEnd) -> tuple[str, PingRe
     out = str(conn.send_command(cmd, read_timeout=10 + 3 * p.count))
     return out, driver.parse_ping(out, str(p.source), str(p.target))
 
-
-def ping_tunnel(task: Task, inventory: Inventory, tunnel: str) -> Result:
-    device = inventory.devices[task.host.name]
-    driver = registry.driver(device.platform, device.options)
-    conn = task.host.get_connection(CONNECTION, task.nornir.config)
-    end = views.end(inventory, inventory.tunnels[tunnel], "device")
-    _raw, result = ping(conn, driver, end)
-    return Result(host=task.host, result=result, failed=result.received == 0)

@@ -59,10 +59,6 @@ class DeviceStatus:
     ike: list[IkeSa] = field(default_factory=list)
     children: list[ChildSa] = field(default_factory=list)
 
-    def ike_for(self, name: str | None = None, remote_host: str | None = None) -> list[IkeSa]:
-        return [s for s in self.ike if (name is None or s.name == name)
-                and (remote_host is None or s.remote_host == remote_host)]
-
     def children_for(self, ike_name: str) -> list[ChildSa]:
         return [c for c in self.children if c.ike_name == ike_name]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -401,10 +400,3 @@ def device_ssh_params(inv: Inventory, device: str, lab_dir: str | Path | None = 
             "username": dev.username or "root", "key_file": str(d / "ssh" / "id_ed25519"),
             "known_hosts": str(d / "ssh" / "known_hosts")}
 
-
-def wipe(lab_dir: str | Path | None = None) -> None:
-    """down, then remove the whole lab directory (keys, secrets, logs)."""
-    d = lab_path(lab_dir)
-    down(d)
-    if d.exists():
-        shutil.rmtree(d)

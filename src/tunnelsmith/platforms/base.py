@@ -154,10 +154,6 @@ class PlatformDriver(ABC):
         return PingResult(source=source, target=target, sent=sent, received=received, loss_pct=loss,
                           rtt_ms=num("rtt_avg"))
 
-    # --- diagnosis support -----------------------------------------------------------------
-    def diagnosis(self) -> dict[str, Any]:
-        return self.spec.section("diagnosis")
-
 
 def map_states(rows: list[dict[str, Any]], state_map: dict[str, str]) -> list[dict[str, Any]]:
     """Translate vendor state words (Huawei/H3C flags "RD|ST") into the names status.py knows.

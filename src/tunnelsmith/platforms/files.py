@@ -185,6 +185,3 @@ class FilesDriver(PlatformDriver):
             sftp.close()
         taken = self._take_down(conn, current, backup.files)
         return "\n".join(x for x in (taken, self._activate(conn)) if x)
-
-    def run_command(self, conn: Connection, command: str) -> str:
-        return run(conn, command)[1]
