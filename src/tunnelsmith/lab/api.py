@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
+import json
 import re
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,6 @@ from tunnelsmith.lab.status import LabStatus, NodeStatus
 from tunnelsmith.model import Inventory, SecretRef
 from tunnelsmith.render import render_cloud_emulation
 
-ROLES = {"cloud": ("holder", "charon"), "device": ("holder", "charon", "sshd")}
-LEGACY_ROLES = ("starter",)  # extra processes of a device that runs the legacy starter
 BLOCK_TABLE = "ts_block"
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/-]*")
 _LAB_VAR = re.compile(r"\$\{TUNNELSMITH_LAB_DIR\}|\$TUNNELSMITH_LAB_DIR\b")
@@ -145,12 +145,48 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
         pub = client_pub.read_text()
         if not auth.exists() or auth.read_text() != pub:
             state.write_private(auth, pub)
-        sshd = ns_state.procs.get("sshd")
         assert node.mgmt is not None
-        if sshd is None or not sshd.alive():
-            ns_state.procs["sshd"] = daemons.start_sshd(holder, ndir, str(node.mgmt.dev_addr.ip), node.mgmt.port)
-            changed.append(f"{node.name} sshd started")
+        role = "twin" if node.twin else "sshd"
+        proc = ns_state.procs.get(role)
+        twin_json = _write_twin_config(inv, node, ndir) if node.twin else None
+        if restarted and proc is not None and node.twin:  # a new charon: the twin re-applies its config
+            _stop_roles(ns_state, ("twin",))
+            proc = None
+        if proc is None or not proc.alive():
+            listen = str(node.mgmt.dev_addr.ip)
+            if twin_json is not None:
+                ns_state.procs[role] = daemons.start_twin(holder, ndir, twin_json, listen, node.mgmt.port)
+            else:
+                ns_state.procs[role] = daemons.start_sshd(holder, ndir, listen, node.mgmt.port)
+            changed.append(f"{node.name} {role} started")
     state.save(d, st)
+
+
+def _write_twin_config(inv: Inventory, node: plan.Node, ndir: Path) -> Path:
+    """What the twin process needs: its platform, names, addresses, keys and state file."""
+    from tunnelsmith.twin import platform as twinplat
+    from tunnelsmith.twin.device import TwinConfig
+
+    assert node.mgmt is not None and node.platform is not None
+    dev = inv.devices[node.name]
+    names = twinplat.load(node.platform).data.get("interfaces") or {}
+    lan_names = [n for n in names.get("lan") or [] if n != dev.wan_interface]
+    lans = [{"interface": lan_names[i] if i < len(lan_names) else f"lan{i}",
+             "address": str(plan.first_host(net))} for i, net in enumerate(dev.lan_subnets)]
+    cfg = TwinConfig(
+        platform=node.platform, hostname=re.sub(r"[^A-Za-z0-9-]", "-", node.name)[:24],
+        username=dev.username or "admin", listen=str(node.mgmt.dev_addr.ip), port=node.mgmt.port,
+        host_key=str(ndir / "ssh" / "ssh_host_ed25519_key"),
+        authorized_keys=str(ndir / "ssh" / "authorized_keys"),
+        state_file=str(ndir / "twin-state.json"), options=dict(dev.options),
+        base={"wan": {"interface": dev.wan_interface, "address": f"{dev.public_ip}/24"},
+              "mgmt": {"interface": names.get("mgmt", "mgmt0"), "address": str(node.mgmt.dev_addr)},
+              "lan": lans})
+    path = ndir / "twin.json"
+    text = json.dumps(asdict(cfg), indent=1, sort_keys=True)
+    if not path.exists() or path.read_text() != text:
+        state.write_private(path, text)
+    return path
 
 
 def _ensure_ike_daemon(node: plan.Node, ns_state: NodeState, holder: Proc, ndir: Path,
@@ -256,9 +292,9 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
     if inv is not None:
         pl = plan.build(inv)
         expected = [(n.name, n.kind, n.ns, (str(n.mgmt.dev_addr.ip), n.mgmt.port) if n.mgmt else None,
-                     LEGACY_ROLES if n.daemon == "starter" else ()) for n in pl.nodes]
+                     n.roles) for n in pl.nodes]
     else:
-        expected = [(n.name, n.kind, n.ns, None, tuple(r for r in LEGACY_ROLES if r in n.procs))
+        expected = [(n.name, n.kind, n.ns, None, tuple(r for r in daemons.STOP_ORDER[::-1] if r in n.procs))
                     for n in st.nodes.values()]
     if not expected and not st.namespaces:
         return out
@@ -274,7 +310,7 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
         procs = ns_state.procs if ns_state else {}
         if ns_state is None:
             n.problems.append("not in the lab state (run lab up)")
-        for role in (*ROLES[kind], *extra):
+        for role in extra:
             p = procs.get(role)
             n.pids[role] = p.pid if p is not None and p.alive() else None
         holder = procs.get("holder")

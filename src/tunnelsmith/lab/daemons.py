@@ -39,7 +39,7 @@ CHARON_PID = "run/charon.pid"
 STROKE = "run/charon.ctl"  # starter feeds ipsec.conf through it once charon has created it
 # Stop order: sshd first; starter before charon (a TERMed starter stops its charon; a charon
 # killed under a live starter would be restarted by it).
-STOP_ORDER = ("sshd", "starter", "charon", "holder")
+STOP_ORDER = ("sshd", "twin", "starter", "charon", "holder")
 STOP_GRACE = {"starter": 10.0}  # starter waits for its charon to exit before it exits itself
 # A fresh legacy box: nothing configured (Debian ships comments only).
 EMPTY_IPSEC_CONF = "config setup\n"
@@ -249,6 +249,16 @@ def start_sshd(holder: Proc, node_dir: Path, listen: str, port: int) -> Proc:
         raise LabError(f"sshd refuses its lab config {conf}: {check.stderr.strip()}")
     proc = _spawn([*_enter(holder), SSHD, "-D", "-e", "-f", str(conf)], out)
     _wait(lambda: tcp_banner(listen, port, 0.3) is not None, f"sshd on {listen}:{port}", proc, 10, out)
+    return proc
+
+
+def start_twin(holder: Proc, node_dir: Path, twin_json: Path, listen: str, port: int) -> Proc:
+    """A vendor twin (tunnelsmith.twin.server) inside the node: the device's CLI on its mgmt address."""
+    import sys
+
+    out = node_dir / "log" / "twin.log"
+    proc = _spawn([*_enter(holder), sys.executable, "-m", "tunnelsmith.twin.server", str(twin_json)], out)
+    _wait(lambda: tcp_banner(listen, port, 0.3) is not None, f"twin on {listen}:{port}", proc, 20, out)
     return proc
 
 

@@ -16,6 +16,7 @@ from tunnelsmith.errors import LabError
 from tunnelsmith.model import Device, Inventory
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.render import platform_options
+from tunnelsmith.twin.platform import has_twin
 
 PREFIX = "ts-"
 INET_NS = "ts-inet"
@@ -64,6 +65,16 @@ class Node:
     lo_addrs: tuple[ipaddress.IPv4Interface, ...]  # LAN/VPC first hosts and tunnel inside addresses
     mgmt: Mgmt | None = None
     daemon: str = "charon"  # "charon" (swanctl over vici) | "starter" (legacy ipsec.conf)
+    platform: str | None = None
+    twin: bool = False  # a vendor twin (tunnelsmith.twin) answers SSH instead of OpenSSH
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The processes this node runs, in start order."""
+        if self.kind == "cloud":
+            return ("holder", "charon")
+        extra = ("starter",) if self.daemon == "starter" else ()
+        return ("holder", *extra, "charon", "twin" if self.twin else "sshd")
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,7 @@ class LabPlan:
         raise LabError(f"no lab node named {name!r}")
 
 
-def _first_host(net: ipaddress.IPv4Network) -> ipaddress.IPv4Interface:
+def first_host(net: ipaddress.IPv4Network) -> ipaddress.IPv4Interface:
     host = net.network_address + (1 if net.prefixlen < 31 else 0)
     return ipaddress.IPv4Interface(f"{host}/{net.prefixlen}")
 
@@ -185,6 +196,8 @@ def device_daemon(dev: Device) -> str:
         spec = pspec.load(dev.platform)
     except KeyError:
         return "charon"
+    if has_twin(dev.platform):
+        return "charon"  # a twin writes swanctl configuration for the node's charon itself
     opts = platform_options(spec, dev.options)
     outputs = (spec.section("sides").get("device") or {}).get("outputs") or []
     paths = {o["path"] for o in outputs if all(opts.get(k) == v for k, v in (o.get("when") or {}).items())}
@@ -216,7 +229,7 @@ def build(inv: Inventory) -> LabPlan:
             inside_by_cloud.setdefault(t.cloud, []).append(ipaddress.IPv4Interface(f"{r.inside_remote}/32"))
     for c in sorted(inv.clouds.values(), key=lambda c: c.name):
         ns = short_name("ts-c-", c.name)
-        lo = tuple(_first_host(n) for n in c.vpc_subnets) + tuple(inside_by_cloud.get(c.name, []))
+        lo = tuple(first_host(n) for n in c.vpc_subnets) + tuple(inside_by_cloud.get(c.name, []))
         nodes.append(Node(name=c.name, kind="cloud", ns=ns, inet_if=ns, wan_if=CLOUD_WAN_IF,
                           public_ips=tuple(c.public_ips), lo_addrs=lo))
     mgmt_nets: dict[ipaddress.IPv4Network, str] = {}
@@ -228,9 +241,10 @@ def build(inv: Inventory) -> LabPlan:
                            f"network {mg.dev_addr.network}")
         mgmt_nets[mg.dev_addr.network] = d.name
         wan = d.wan_interface if SAFE_IFNAME.match(d.wan_interface or "") else "wan0"
-        lo = tuple(_first_host(n) for n in d.lan_subnets) + tuple(inside_by_device.get(d.name, []))
+        lo = tuple(first_host(n) for n in d.lan_subnets) + tuple(inside_by_device.get(d.name, []))
         nodes.append(Node(name=d.name, kind="device", ns=ns, inet_if=ns, wan_if=wan,
-                          public_ips=(d.public_ip,), lo_addrs=lo, mgmt=mg, daemon=device_daemon(d)))
+                          public_ips=(d.public_ip,), lo_addrs=lo, mgmt=mg, daemon=device_daemon(d),
+                          platform=d.platform, twin=has_twin(d.platform)))
     seen: dict[str, str] = {}
     for n in nodes:
         if n.ns in seen:

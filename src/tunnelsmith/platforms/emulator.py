@@ -1,4 +1,4 @@
-"""A data-driven vendor CLI in memory, for tests (and later an SSH stand-in).
+"""A data-driven vendor CLI: in memory for the conformance suite, and behind the SSH twins.
 
 `CliEmulator(spec)` behaves like a Netmiko connection to the platform (the subset the `cli`
 driver uses: `find_prompt`, `config_mode`, `exit_config_mode`, `check_config_mode`,
@@ -9,7 +9,13 @@ through its data: the `config:` commands, the `rollback:` negation and the `emul
 Simplifications, on purpose: a configuration line lands where its indentation puts it (the way
 the device prints its running config); lines matching `emulation.structural` (exit, quit, !) are
 accepted and not stored; a line replaces an existing sibling only when the test's `replaces`
-predicate says so; whether a line is valid is decided by the test's `invalid` predicate.
+predicate says so; whether a line is valid is decided by the test's `invalid` predicate, or
+by the platform's command grammar (`grammar=`, tunnelsmith.twin.grammar), which also names the
+sub-mode a line enters (used in prompts).
+
+The vendor twins (tunnelsmith.twin) drive the same object through `execute()`, the terminal's
+view: the reply to one typed line without its echo, and whether the device now waits for an
+answer instead of showing its prompt.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ DEFAULT_EMULATION: dict[str, Any] = {
 class Node:
     text: str  # as sent, indentation kept
     children: list[Node] = field(default_factory=list)
+    mode: str | None = None  # the sub-mode this line enters (grammar), if any
 
     @property
     def key(self) -> str:
@@ -87,7 +94,7 @@ def dump_tree(nodes: list[Node]) -> list[str]:
 
 
 def _copy(nodes: list[Node]) -> list[Node]:
-    return [Node(n.text, _copy(n.children)) for n in nodes]
+    return [Node(n.text, _copy(n.children), n.mode) for n in nodes]
 
 
 class CliEmulator:
@@ -97,7 +104,9 @@ class CliEmulator:
                  invalid: Callable[[str], bool] | None = None,
                  replaces: Callable[[str, str], bool] | None = None,
                  commit_fails: bool = False, emulation: dict[str, Any] | None = None,
-                 options: dict[str, Any] | None = None):
+                 options: dict[str, Any] | None = None, grammar: Any = None,
+                 exec_hook: Callable[[str], str | None] | None = None,
+                 on_change: Callable[[], None] | None = None):
         self.spec = spec
         opts = {**(spec.raw.get("option_defaults") or {}), **(options or {})}
         self.cfg = {k: resolve(v, opts) for k, v in spec.section("config").items()}
@@ -124,6 +133,13 @@ class CliEmulator:
         self.commit_mode = bool(self.cfg.get("commit"))
         self._structural = [re.compile(p) for p in self.emu.get("structural") or []]
         self._negate = [(re.compile(n["match"]), n["target"]) for n in self.emu.get("negate") or []]
+        self.grammar = grammar  # tunnelsmith.twin.grammar.Grammar, or None: `invalid` decides
+        self.exec_hook = exec_hook  # exec commands the platform's config data does not cover (show, ping)
+        self.on_change = on_change or (lambda: None)  # the active configuration changed
+        self.echo = True  # Netmiko-style returns include the echoed line; a terminal echoes by itself
+        if grammar is not None:
+            _assign_modes(grammar, self.active, "top")
+            self.candidate = _copy(self.active)
 
     # --- what tests look at --------------------------------------------------------------
     def running_lines(self) -> list[str]:
@@ -141,15 +157,51 @@ class CliEmulator:
     def hostname(self) -> str:
         return str(self.emu.get("hostname") or "dev1")
 
+    @property
+    def username(self) -> str:
+        return str(self.emu.get("username") or "admin")
+
+    def _prompt(self, key: str, **kw: str) -> str:
+        return self.emu["prompts"][key].format(hostname=self.hostname, username=self.username, **kw)
+
+    # --- the terminal's view (SSH twins) -----------------------------------------------------
+    def execute(self, line: str) -> tuple[str, bool]:
+        """One typed line: (the device's reply without the echo, True when it now waits for an answer)."""
+        self.echo = False
+        try:
+            cmd = " ".join(line.split())
+            if self._dialogue:
+                return self._answer(cmd), bool(self._dialogue)
+            if not cmd:
+                return "", False
+            if self.mode == "exec" and cmd == " ".join(str(self.cfg.get("enter") or "").split()):
+                return self._enter_reply(self.config_mode(cmd)), False
+            leave = " ".join(str(self.cfg.get("exit") or "").split())
+            if self.mode == "config" and leave and cmd == leave:
+                self.exit_config_mode(cmd)
+                return "", False
+            out = self._command(line)
+            return out, bool(self._dialogue)
+        finally:
+            self.echo = True
+
+    def _enter_reply(self, out: str) -> str:
+        if out.startswith(self.emu["error"]) or self.emu["error"] in out:
+            return out
+        return str(self.emu.get("config_banner") or "")
+
+    def prompt(self) -> str:
+        return self.find_prompt()
+
     # --- the Netmiko subset --------------------------------------------------------------
     def find_prompt(self, *args: Any, **kwargs: Any) -> str:
-        prompts = self.emu["prompts"]
         if self.mode == "exec":
-            return prompts["exec"].format(hostname=self.hostname)
+            return self._prompt("exec")
         if self.context:
-            word = self.context[-1][1].key.split()[0] if self.context[-1][1].key else ""
-            return prompts["submode"].format(hostname=self.hostname, context=word)
-        return prompts["config"].format(hostname=self.hostname)
+            node = self.context[-1][1]
+            word = node.mode or (node.key.split()[0] if node.key else "")
+            return self._prompt("submode", context=word)
+        return self._prompt("config")
 
     def check_config_mode(self, *args: Any, **kwargs: Any) -> bool:
         return self.mode == "config"
@@ -196,7 +248,10 @@ class CliEmulator:
     # --- behaviour ---------------------------------------------------------------------
     def _error(self, line: str) -> str:
         caret = " " * (len(self.find_prompt()) + _indent(line)) + "^\n" if self.emu.get("caret") else ""
-        return f"{self.find_prompt()}{line}\n{caret}{self.emu['error']}\n"
+        return f"{self._echo(line)}{caret}{self.emu['error']}\n"
+
+    def _echo(self, line: str) -> str:
+        return f"{self.find_prompt()}{line}\n" if self.echo else ""
 
     def _tree(self) -> list[Node]:
         return self.candidate if self.commit_mode else self.active
@@ -218,6 +273,10 @@ class CliEmulator:
             if m:
                 name = m.group(1)
                 return self._ask(spec.get("prompts") or [], lambda a=action, n=name: a(n))
+        if self.exec_hook is not None:
+            reply = self.exec_hook(cmd)
+            if reply is not None:
+                return reply
         return self._error(command)
 
     def _copy_to(self, name: str) -> str:
@@ -229,6 +288,7 @@ class CliEmulator:
             return self.emu["error"] + "\n"
         self.active = _copy(self.files[name])
         self.candidate = _copy(self.active)
+        self.on_change()
         return str((self.emu.get("replace") or {}).get("ok", "")) + "\n"
 
     def _match(self, key: str, cmd: str) -> re.Match[str] | None:
@@ -266,6 +326,7 @@ class CliEmulator:
         if dump_tree(self.candidate) != dump_tree(self.active):
             self.history.insert(0, _copy(self.active))
             self.active = _copy(self.candidate)
+            self.on_change()
         self.confirm_pending = minutes
         if self.emu.get("commit_leaves_config_mode") and minutes is None:
             self.mode = "exec"
@@ -308,17 +369,30 @@ class CliEmulator:
         if self.invalid(stripped):
             return self._error(line)
         if any(rx.search(stripped) for rx in self._structural):
-            return f"{self.find_prompt()}{line}\n"
+            return self._echo(line)
         ind = _indent(line)
-        while self.context and self.context[-1][0] >= ind:
-            self.context.pop()
+        context = list(self.context)
+        while context and context[-1][0] >= ind:
+            context.pop()
+        entered: str | None = None
+        if self.grammar is not None:
+            mode = (context[-1][1].mode if context else "top") or "top"
+            rule = self.grammar.match(mode, stripped)
+            if rule is None:
+                return self._error(line)
+            entered = rule.enter
+        echo = self._echo(line)
+        self.context = context
         siblings = self.context[-1][1].children if self.context else self._tree()
         for rx, target in self._negate:
             m = rx.fullmatch(stripped)
             if m:
                 gone = " ".join(m.expand(target).split())
+                before = len(siblings)
                 siblings[:] = [n for n in siblings if n.key != gone and not n.key.startswith(gone + " ")]
-                return f"{self.find_prompt()}{line}\n"
+                if len(siblings) != before and not self.commit_mode:
+                    self.on_change()
+                return echo
         key = " ".join(stripped.split())
         node = next((n for n in siblings if n.key == key), None)
         if node is None:
@@ -329,5 +403,17 @@ class CliEmulator:
             else:
                 node = Node(line)
                 siblings.append(node)
+            if not self.commit_mode:
+                self.on_change()
+        if entered is not None:
+            node.mode = entered
         self.context.append((ind, node))
-        return f"{self.find_prompt()}{line}\n"
+        return echo
+
+
+def _assign_modes(grammar: Any, nodes: list[Node], mode: str) -> None:
+    """Give a loaded configuration's block heads the sub-modes the grammar says they enter."""
+    for n in nodes:
+        rule = grammar.match(mode, n.text.strip())
+        n.mode = rule.enter if rule is not None else None
+        _assign_modes(grammar, n.children, n.mode or mode)
