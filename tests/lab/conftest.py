@@ -8,16 +8,22 @@ references (`${TUNNELSMITH_LAB_DIR}/secrets.yaml`) resolve to the lab's generate
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tunnelsmith import inventory
+from tunnelsmith import lab as labapi
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.model import Inventory
 
@@ -143,3 +149,93 @@ def tunnel_conns(lab: Lab, tunnel: str, side: str = "device") -> Conns:
                            else (t.cloud, end.remote_ip, end.local_ip))
     text = labapi.exec_in(lab.lab_dir, node, ["swanctl", "--list-conns"]).stdout
     return loaded_conns(text, str(local), str(remote))
+
+
+# --- shared by the end-to-end and twin tests: the tunnelsmith command, one rollout, breakage --------
+TS = str(Path(sys.executable).parent / "tunnelsmith")
+CONTRACT_TUNNEL = {"name", "device", "cloud", "ok", "phase1", "phase2", "ping", "diagnosis"}
+
+
+def ts(*args: str, runs: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([TS, *args, "--runs-dir", str(runs)], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+
+
+def verify_json(runs: Path, *extra: str) -> dict[str, Any]:
+    out = ts("verify", "-i", str(LAB_INVENTORY), "--format", "json", *extra, runs=runs)
+    assert out.returncode in (0, 1), out.stderr
+    doc = json.loads(out.stdout)
+    assert (out.returncode == 0) == doc["ok"]
+    return doc
+
+
+def tunnel(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(t for t in doc["tunnels"] if t["name"] == name)
+
+
+def renegotiate(lab: Lab, device: str, name: str) -> None:
+    """Tear the tunnel's IKE SA down and initiate again (the result may be a failure).
+
+    The names are what the device's charon has loaded for this peer (swanctl.conf and ipsec.conf
+    name children differently), so this works for either format.
+    """
+    conns = tunnel_conns(lab, name)
+    assert conns.ike and conns.children, f"{device} has nothing loaded for {name}"
+    for ike in conns.ike:
+        labapi.exec_in(lab.lab_dir, device, ["swanctl", "--terminate", "--ike", ike, "--force", "--timeout", "3"],
+                       check=False, timeout=20)
+    for child, _, _ in conns.children:
+        labapi.exec_in(lab.lab_dir, device, ["swanctl", "--initiate", "--child", child, "--timeout", "15"],
+                       check=False, timeout=30)
+
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="session")
+def rolled_out(lab: Lab, runs: Path) -> subprocess.CompletedProcess[str]:
+    out = ts("rollout", "-i", str(LAB_INVENTORY), "--yes", "--format", "json", runs=runs)
+    return out
+
+
+
+@pytest.fixture
+def variant(tmp_path: Path) -> Iterator[Any]:
+    """A modified copy of the lab inventory (the 'cloud console' after someone changed it)."""
+
+    def make(edit: Any) -> inventory.Inventory:
+        d = tmp_path / "inv"
+        shutil.copytree(LAB_INVENTORY, d)
+        doc = yaml.safe_load((d / "tunnels.yaml").read_text())
+        hosts = yaml.safe_load((d / "hosts.yaml").read_text())
+        edit(doc, hosts)
+        (d / "tunnels.yaml").write_text(yaml.safe_dump(doc))
+        (d / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+        return inventory.load(d)
+
+    yield make
+
+
+@pytest.fixture
+def restore(lab: Lab, rolled_out: subprocess.CompletedProcess[str]) -> Iterator[None]:
+    yield
+    labapi.block_ike(lab.lab_dir, enabled=False)
+    for cloud in lab.inv.clouds:
+        labapi.reload_cloud(lab.inv, cloud, lab.lab_dir)
+    for name, t in lab.inv.tunnels.items():
+        renegotiate(lab, t.device, name)
+
+
+def set_value(name: str, path: list[str], value: Any) -> Any:
+    def edit(doc: dict[str, Any], hosts: dict[str, Any]) -> None:
+        t = next(t for t in doc["tunnels"] if t["name"] == name)
+        node = t
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return edit
+
+

@@ -64,9 +64,11 @@ def ensure_psks(lab_dir: Path, tunnels: list[str]) -> Path:
     current: dict[str, str] = {}
     if path.exists():
         current = {str(k): str(v) for k, v in (yaml.safe_load(path.read_text()) or {}).items()}
-    missing = [t for t in tunnels if t not in current]
+    # A key that starts with 0 is refused by AWS; keys of older labs that do are replaced.
+    missing = [t for t in tunnels if t not in current or current[t].startswith("0")]
     for t in missing:
-        current[t] = secrets.token_hex(20)  # hex: safe on every platform's CLI and in quotes
+        # a letter, then hex: safe on every platform's CLI, in quotes, and for every cloud's rules
+        current[t] = "k" + secrets.token_hex(20)
     if missing or not path.exists():
         write_private(path, yaml.safe_dump(current, sort_keys=True))
         secretmod.clear_cache()

@@ -16,7 +16,7 @@ import re
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.emulator import CliEmulator, Node, dump_tree, parse_tree
 from tunnelsmith.twin import charon
 from tunnelsmith.twin import platform as twinplat
-from tunnelsmith.twin.model import Interpretation, PingReport, TunnelState
+from tunnelsmith.twin.model import ChildState, Interpretation, PingReport, TunnelState
 
 log = logging.getLogger(__name__)
 _CONN = re.compile(r"<([^|>]+)\|\d+>")
@@ -59,6 +59,19 @@ class TwinConfig:
 
 def _tree(lines: list[str]) -> list[Node]:
     return parse_tree(lines)
+
+
+def as_tunnel_interface(children: list[ChildState]) -> ChildState:
+    """What a VTI/st0 shows: one SA pair with 0.0.0.0/0 selectors carrying all the tunnel's traffic.
+
+    The lab emulates a tunnel interface with one CHILD SA per routed pair (no VTI devices here);
+    the device shows it as the single any-to-any SA a real tunnel interface negotiates.
+    """
+    first = min(children, key=lambda c: c.unique_id)
+    return replace(first, local_ts=["0.0.0.0/0"], remote_ts=["0.0.0.0/0"],
+                   bytes_in=sum(c.bytes_in for c in children), bytes_out=sum(c.bytes_out for c in children),
+                   packets_in=sum(c.packets_in for c in children),
+                   packets_out=sum(c.packets_out for c in children))
 
 
 class TwinDevice:
@@ -216,6 +229,8 @@ class TwinDevice:
             if mine:
                 st.ike = mine[0][0]
                 st.children = [k for _, kids in mine for k in kids if k.state == "INSTALLED"]
+                if c.tunnel.route_based and st.children:
+                    st.children = [as_tunnel_interface(st.children)]
             out.append(st)
         return out
 
