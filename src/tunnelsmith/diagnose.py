@@ -14,6 +14,11 @@ reasoning here only combines that with SA state and probes:
 * phase 2 rejected with NO_PROPOSAL_CHOSEN: pfs_mismatch when the peer's log shows offered and
   configured proposals that differ only in the DH group, else proposal_mismatch.
 * phases up but ping lost: no_route, with what the route probe and the SA counters show.
+
+Every log key is the platform's: a key the platform's data lacks means that evidence is not
+available (no log lines name the tunnel without `line_keys`; no proposal comparison without
+`received_proposals`, `configured_proposals`, `proposal_split` and `dh_token`; no timestamps
+without `timestamp.regex` and `timestamp.format`), never a guess in another vendor's words.
 """
 
 from __future__ import annotations
@@ -40,25 +45,31 @@ class Evidence:
 
 
 def relevant_lines(log: str, end: TunnelEnd, spec: PlatformSpec, peer_view: bool = False) -> list[str]:
-    """Log lines about this tunnel: the platform says how lines name a connection."""
+    """Log lines about this tunnel: the platform says how lines name a connection (`line_keys`).
+
+    No `line_keys`: the platform's log cannot be tied to a tunnel, so there are no lines. `window`
+    keeps only the last N of them (no `window`: all).
+    """
     diag = spec.section("diagnosis")
     keys = [k.format(name=end.name, remote_ip=end.local_ip if peer_view else end.remote_ip,
                      local_ip=end.remote_ip if peer_view else end.local_ip)
-            for k in diag.get("line_keys", ["{name}", "{remote_ip}"])]
+            for k in diag.get("line_keys") or []]
+    if not keys:
+        return []
     lines = [ln for ln in log.splitlines() if any(k in ln for k in keys)]
-    window = int(diag.get("window", 400))
-    return lines[-window:]
+    window = diag.get("window")
+    return lines[-int(window):] if window else lines
 
 
 def _timestamp(line: str, diag: dict[str, Any]) -> datetime | None:
     ts = diag.get("timestamp") or {}
-    if not ts.get("regex"):
+    if not ts.get("regex") or not ts.get("format"):
         return None
     m = re.search(ts["regex"], line)
     if not m:
         return None
     try:
-        return datetime.strptime(" ".join(m.group(1).split()), ts.get("format", "%b %d %H:%M:%S"))
+        return datetime.strptime(" ".join(m.group(1).split()), ts["format"])
     except ValueError:
         return None
 
@@ -99,22 +110,28 @@ def _match(patterns: list[dict[str, Any]], lines: list[str], phase: str | None) 
 
 
 def _proposal_diff(lines: list[str], spec: PlatformSpec) -> str | None:
-    """'pfs' when offered and configured ESP proposals differ only in the DH group."""
+    """'PFS ...' when offered and configured phase 2 proposals differ only in the DH group.
+
+    The platform's data says how its log shows them: `received_proposals` / `configured_proposals`
+    (group 1: the phase 2 proposal list), `proposal_split` (regex between algorithm tokens) and
+    `dh_token` (a token that is a DH group). Without all four there is nothing to compare.
+    """
     diag = spec.section("diagnosis")
-    rx_recv = re.compile(diag.get("received_proposals", r"received proposals: (.+)"))
-    rx_conf = re.compile(diag.get("configured_proposals", r"configured proposals: (.+)"))
-    rx_dh = re.compile(diag.get("dh_token", r"^(MODP|ECP|CURVE|X25519|X448|NO_DH)"))
+    keys = ("received_proposals", "configured_proposals", "proposal_split", "dh_token")
+    if not all(diag.get(k) for k in keys):
+        return None
+    rx_recv, rx_conf, rx_split, rx_dh = (re.compile(diag[k]) for k in keys)
     recv = conf = None
     for ln in lines:
-        if (m := rx_recv.search(ln)) and "ESP" in m.group(1):
+        if m := rx_recv.search(ln):
             recv = m.group(1)
-        if (m := rx_conf.search(ln)) and "ESP" in m.group(1):
+        if m := rx_conf.search(ln):
             conf = m.group(1)
     if not recv or not conf:
         return None
 
     def split(p: str) -> tuple[set[str], set[str]]:
-        toks = {t for t in re.split(r"[/,\s]+", p.replace("ESP:", "")) if t}
+        toks = {t for t in rx_split.split(p) if t}
         return {t for t in toks if not rx_dh.match(t)}, {t for t in toks if rx_dh.match(t)}
 
     r_other, r_dh = split(recv)

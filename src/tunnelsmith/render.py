@@ -26,6 +26,7 @@ import jinja2
 from tunnelsmith import secrets as secretmod
 from tunnelsmith import views
 from tunnelsmith.model import Inventory, Side, TunnelEnd
+from tunnelsmith.platforms import options as popts
 from tunnelsmith.platforms import spec as pspec
 
 SecretSource = Callable[[str], str]  # tunnel name -> PSK value
@@ -102,10 +103,6 @@ def _new_environment(platform: pspec.PlatformSpec, variant: str | None) -> jinja
     return env
 
 
-def _matches(when: dict[str, Any] | None, options: dict[str, Any]) -> bool:
-    return all(options.get(k) == v for k, v in (when or {}).items())
-
-
 def platform_options(platform: pspec.PlatformSpec, options: dict[str, Any]) -> dict[str, Any]:
     merged = dict(platform.raw.get("option_defaults") or {})
     merged.update(options or {})
@@ -125,9 +122,7 @@ def render_ends(platform_name: str, host: str, side: Side, ends: list[TunnelEnd]
     ctx = {"ends": ends, "psk": psk, "options": opts, "platform": platform, "host": host, "side": side}
     ctx.update(extra or {})
     rendered = RenderedConfig(host=host, platform=platform_name, side=side)
-    for out in outputs:
-        if not _matches(out.get("when"), opts):
-            continue
+    for out in popts.selected(outputs, opts):
         text = env.get_template(out["template"]).render(**ctx)
         if text.strip() or out.get("keep_empty"):
             rendered.files[out["path"]] = text

@@ -117,13 +117,9 @@ def build_inventory(root: Path, platform: str, intent: str, monkeypatch: pytest.
     return Built(d, psks)
 
 
-def emulation_for(platform: str) -> dict[str, Any] | None:
-    """The platform's `emulation:` data, else this suite's defaults for it, else None."""
-    own = pspec.load(platform).section("emulation")
-    if own:
-        return own
-    defaults = yaml.safe_load((Path(__file__).parent / "emulation_defaults.yaml").read_text()) or {}
-    return defaults.get(platform)
+def emulation_for(platform: str) -> dict[str, Any]:
+    """The platform's own `emulation:` data (platform.yaml); empty when it has none."""
+    return pspec.load(platform).section("emulation")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The driver contract on every `cli` platform, against the data-driven emulator.
 
 Each platform's own rendered configuration is pushed into an emulated device that speaks with
-the platform's data (its `emulation:` section, else tests/conformance/emulation_defaults.yaml):
+the platform's data (its platform.yaml `emulation:` section):
 push applies every line, a rejected line stops the push at its number, a second push changes
 nothing, commit / confirmed commit / save answer as the device would, rollback restores the backup.
 """
@@ -42,8 +42,7 @@ class Setup:
 @pytest.fixture
 def setup(cli_platform: str, make_inventory: Any, emulation_of: Any) -> Setup:
     emulation = emulation_of(cli_platform)
-    if not emulation:
-        pytest.skip(f"{cli_platform}: no emulation data (platform.yaml `emulation:` or emulation_defaults.yaml)")
+    assert emulation, f"{cli_platform}: platform.yaml has no `emulation:` section"
     for intent in PREFERRED:
         inv = inventory.load(make_inventory(cli_platform, intent).directory)
         try:

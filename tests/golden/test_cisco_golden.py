@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from tunnelsmith import inventory, reader, render
-from tunnelsmith.parsing import parse_textfsm
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.spec import UnsupportedAlgorithm
 
@@ -232,12 +231,9 @@ def test_alibaba_cisco_ikev2(monkeypatch: pytest.MonkeyPatch) -> None:
 # Every case under tests/parsers/cisco_ios/ is run by the generic runner tests/parsers/test_parsers.py;
 # here: what the parsed rows mean.
 def test_parsed_status_is_up_only_for_active_sas() -> None:
-    from tunnelsmith.status import from_rows
+    from tunnelsmith.platforms import registry
 
-    spec = pspec.load("cisco_ios")
-    rows = parse_textfsm(spec.directory / "textfsm/cisco_ios_show_crypto_session_detail.textfsm",
-                         (PARSERS / "ike_sa" / "ikev1_tunnels.raw").read_text())
-    st = from_rows(rows, [])
+    st = registry.driver("cisco_ios").device_status({"ike_sa": (PARSERS / "ike_sa" / "ikev1_tunnels.raw").read_text()})
     assert [s.remote_host for s in st.ike if s.up] == ["192.168.0.1"]  # the one "Active" SA
 
 

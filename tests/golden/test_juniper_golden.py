@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from tunnelsmith import inventory, reader, render
-from tunnelsmith.parsing import parse_textfsm
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.spec import UnsupportedAlgorithm
 
@@ -151,14 +150,11 @@ def test_aws_juniper_1_st0_bgp(monkeypatch: pytest.MonkeyPatch) -> None:
 # Every case under tests/parsers/juniper_junos/ is run by the generic runner tests/parsers/test_parsers.py;
 # here: what the parsed rows mean.
 def test_parsed_rows_make_up_status() -> None:
-    from tunnelsmith.status import from_rows
+    from tunnelsmith.platforms import registry
 
-    spec = pspec.load("juniper_junos")
-    ike = parse_textfsm(spec.directory / "textfsm/juniper_junos_show_security_ike_security_associations.textfsm",
-                        (PARSERS / "ike_sa" / "aws_old_columns.raw").read_text())
-    child = parse_textfsm(spec.directory / spec.section("status")["parsers"][1]["template"],
-                          (PARSERS / "ipsec_sa" / "ikev1_st0.raw").read_text())
-    st = from_rows(ike, child)
+    st = registry.driver("juniper_junos").device_status({
+        "ike_sa": (PARSERS / "ike_sa" / "aws_old_columns.raw").read_text(),
+        "ipsec_sa": (PARSERS / "ipsec_sa" / "ikev1_st0.raw").read_text()})
     assert [s.remote_host for s in st.ike if s.up] == ["72.21.209.225", "72.21.209.193"]
     assert [(c.name, c.up) for c in st.children] == [("SERVER-BOX", True)]
 

@@ -7,6 +7,8 @@ several kinds (e.g. `ike` and `child` over `swanctl --list-sas`), every expected
 `kind:` key saying which parser produced it; an expectation without `kind:` keys is for a
 command with exactly one parser. Expected rows are written from the raw text and compare
 exactly: TextFSM returns strings (and lists of strings), so numbers in the .yml are quoted.
+Status rows go through the parser's `state_map` as the driver does (tunnelsmith.status.map_states):
+`state` is the neutral word (up | connecting | down), `vendor_state` the device's own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import yaml
 
 from tunnelsmith.parsing import parse_textfsm
 from tunnelsmith.platforms import spec as pspec
+from tunnelsmith.status import map_states
 
 HERE = Path(__file__).parent
 
@@ -31,12 +34,12 @@ def _cases() -> list[Any]:
     return out
 
 
-def _parsers(platform: str, key: str) -> list[tuple[str, Path]]:
-    """(kind, template path) of every parser the platform declares for this command key."""
+def _parsers(platform: str, key: str) -> list[tuple[str, Path, dict[str, str] | None]]:
+    """(kind, template path, state_map) of every parser the platform declares for this command key."""
     spec = pspec.load(platform)
     if key == "ping":
-        return [("ping", spec.directory / spec.section("ping")["template"])]
-    return [(p["kind"], spec.directory / p["template"])
+        return [("ping", spec.directory / spec.section("ping")["template"], None)]
+    return [(p["kind"], spec.directory / p["template"], p.get("state_map") or {})
             for p in spec.section("status").get("parsers") or [] if p["command"] == key]
 
 
@@ -53,8 +56,10 @@ def test_parser_case(platform: str, key: str, raw: Path) -> None:
         assert len(parsers) == 1, f"{expected_file}: {key!r} has {len(parsers)} parsers; tag rows with kind:"
     text = raw.read_text(encoding="utf-8")
     actual: list[dict[str, Any]] = []
-    for kind, template in parsers:
-        for row in parse_textfsm(template, text):
-            assert "state" in row or kind == "ping", f"{template.name}: a status row needs a state"
-            actual.append({"kind": kind, **row} if tagged else row)
+    for kind, template, state_map in parsers:
+        rows = parse_textfsm(template, text)
+        if state_map is not None:
+            assert all("state" in row for row in rows), f"{template.name}: a status row needs a state"
+            rows = map_states(rows, state_map)
+        actual.extend({"kind": kind, **row} if tagged else row for row in rows)
     assert actual == expected

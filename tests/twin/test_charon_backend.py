@@ -13,7 +13,8 @@ def _interp() -> Interpretation:
                         ike_lifetime=86400, esp_lifetime=3600, dpd_interval=10, dpd_retries=3,
                         selectors=[("198.18.16.0/24", "198.19.16.0/24"), ("198.18.17.0/24", "198.19.16.0/24")])
     route = TwinTunnel(name="Tunnel1", ike_version=2, local_addr="198.51.100.10", remote_addr="203.0.113.20",
-                       psk="Tskey2222", ike=[Proposal("aes-256-gcm", None, 14)], esp=[Proposal("aes-256-gcm", None, None)],
+                       psk="Tskey2222", ike=[Proposal("aes-256-gcm", None, 14)],
+                       esp=[Proposal("aes-256-gcm", None, None)],
                        route_based=True, interface="Tunnel1", inside_local="169.254.10.2/30",
                        routes=["198.19.32.0/24"])
     return Interpretation(hostname="r1", interfaces={

@@ -20,7 +20,8 @@ import pytest
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import PushError
 from tunnelsmith.platforms import registry
-from tunnelsmith.platforms.cli import CliDriver, Comparer
+from tunnelsmith.platforms.cfgtree import Comparer
+from tunnelsmith.platforms.cli import CliDriver
 from tunnelsmith.platforms.emulator import CliEmulator
 from tunnelsmith.platforms.spec import PlatformSpec
 from tunnelsmith.render import RenderedConfig
@@ -198,7 +199,7 @@ def test_child_line_is_compared_inside_its_own_block() -> None:
     cmp = Comparer(IOS.section("config"))
     device = "crypto isakmp policy 20\n encryption aes\n"
     wanted = ["crypto isakmp policy 10", " encryption aes"]
-    from tunnelsmith.platforms.cli import missing_lines
+    from tunnelsmith.platforms.cfgtree import missing_lines
 
     assert [ln.text for ln in missing_lines(cmp, device, wanted)] == wanted
     flat = Comparer({**IOS.section("config"), "compare": "line"})

@@ -30,8 +30,8 @@ def test_lab_inventory_is_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     lab_dir = tmp_path / "lab-state"
     lab_dir.mkdir()
     secrets_file = lab_dir / "secrets.yaml"
-    secrets_file.write_text(yaml.safe_dump({"ctyun-a": "Lab.key_ctyun_a1", "jd-b-1": "Lab.key_jd_b_1",
-                                            "jd-b-2": "Lab.key_jd_b_2"}))
+    names = [t["name"] for t in yaml.safe_load((LAB / "tunnels.yaml").read_text())["tunnels"]]
+    secrets_file.write_text(yaml.safe_dump({n: "Lab.key_" + n.replace("-", "_") for n in names}))
     os.chmod(secrets_file, 0o600)
     monkeypatch.setenv("TUNNELSMITH_LAB_DIR", str(lab_dir))
     assert validate.check(LAB) == []
@@ -40,7 +40,8 @@ def test_lab_inventory_is_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_lab_inventory_without_secrets_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUNNELSMITH_LAB_DIR", str(tmp_path / "absent"))
     problems = validate.check(LAB)
-    assert {p.obj for p in problems} == {"tunnel ctyun-a", "tunnel jd-b-1", "tunnel jd-b-2"}
+    names = {t["name"] for t in yaml.safe_load((LAB / "tunnels.yaml").read_text())["tunnels"]}
+    assert {p.obj for p in problems} == {f"tunnel {n}" for n in names} and len(names) > 3
     assert all(p.field == "psk" and "does not exist" in p.message for p in problems), problems
 
 

@@ -19,7 +19,7 @@ def lab_inv(lab_secrets: dict[str, str]) -> inventory.Inventory:
     return inventory.load(INVENTORY / "lab")
 
 
-def _status(ike_state: str = "ESTABLISHED", child_state: str = "INSTALLED") -> DeviceStatus:
+def _status(ike_state: str = "up", child_state: str = "up") -> DeviceStatus:
     return DeviceStatus(
         ike=[IkeSa(name="jd-b-1", state=ike_state, version=2, remote_host="203.0.113.20",
                    proposal="AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048")],

@@ -22,17 +22,70 @@ from typing import Any, ClassVar, Protocol
 
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.parsing import parse_textfsm
+from tunnelsmith.platforms.options import matches_when, resolve
 from tunnelsmith.platforms.spec import PlatformSpec
 from tunnelsmith.render import RenderedConfig, platform_options
-from tunnelsmith.status import DeviceStatus, PingResult, from_rows
+from tunnelsmith.status import DeviceStatus, PingResult, from_rows, map_states
 
 
 class Connection(Protocol):
-    """The part of a Netmiko connection drivers use."""
+    """Every call drivers make on a connection: the part of a Netmiko connection they use.
+
+    platforms/emulator.py's CliEmulator implements the same calls for the conformance suite.
+    """
+
+    def find_prompt(self, *args: Any, **kwargs: Any) -> str: ...
+
+    def config_mode(self, config_command: str = "", pattern: str = "", re_flags: int = 0) -> str: ...
+
+    def exit_config_mode(self, exit_config: str = "", pattern: str = "") -> str: ...
+
+    def check_config_mode(self, *args: Any, **kwargs: Any) -> bool: ...
 
     def send_command(self, command_string: str, **kwargs: Any) -> Any: ...
 
+    def send_command_timing(self, command_string: str, **kwargs: Any) -> Any: ...
+
     def send_config_set(self, config_commands: Any = None, **kwargs: Any) -> str: ...
+
+    def disconnect(self) -> None: ...
+
+
+class SftpFile(Protocol):
+    def read(self, size: int = -1) -> bytes: ...
+
+    def write(self, data: bytes) -> Any: ...
+
+    def __enter__(self) -> SftpFile: ...
+
+    def __exit__(self, *exc: object) -> Any: ...
+
+
+class Sftp(Protocol):
+    """The SFTP calls the files driver makes (a paramiko SFTPClient)."""
+
+    def open(self, filename: str, mode: str = "r") -> SftpFile: ...
+
+    def chmod(self, path: str, mode: int) -> None: ...
+
+    def posix_rename(self, oldpath: str, newpath: str) -> None: ...
+
+    def remove(self, path: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_sftp(conn: Connection) -> Sftp:
+    """An SFTP session over the connection's SSH transport.
+
+    A connection that offers `open_sftp()` itself (a test double, a future transport) is asked
+    directly; a Netmiko connection does not, so its paramiko client (`remote_conn_pre`, the one
+    Netmiko internal tunnelsmith touches) opens it.
+    """
+    own = getattr(conn, "open_sftp", None)
+    if callable(own):
+        return own()  # type: ignore[no-any-return]
+    return conn.remote_conn_pre.open_sftp()  # type: ignore[attr-defined,no-any-return]
 
 
 @dataclass
@@ -100,21 +153,16 @@ class PlatformDriver(ABC):
 
     # --- status ---------------------------------------------------------------------------
     def _when(self, item: dict[str, Any]) -> bool:
-        return all(self.options.get(k) == v for k, v in (item.get("when") or {}).items())
+        """Whether a data entry's `when:` holds for this device's options (platforms/options.py)."""
+        return matches_when(item.get("when"), self.options)
 
     def status_commands(self) -> dict[str, str]:
         cmds = self.spec.section("status").get("commands") or {}
-        out: dict[str, str] = {}
-        for key, value in cmds.items():
-            if isinstance(value, dict):
-                if self._when(value):
-                    out[key] = value["command"]
-            else:
-                out[key] = value
-        return out
+        resolved = {key: resolve(value, self.options) for key, value in cmds.items()}
+        return {key: command for key, command in resolved.items() if command is not None}
 
     def parse(self, command_key: str, output: str) -> dict[str, list[dict[str, Any]]]:
-        """Rows per parser kind ('ike', 'child', ...) for one command's output."""
+        """Rows per parser kind ('ike', 'child', ...) for one command's output, states made neutral."""
         rows: dict[str, list[dict[str, Any]]] = {}
         for p in self.spec.section("status").get("parsers") or []:
             if p["command"] != command_key or not self._when(p):
@@ -154,19 +202,3 @@ class PlatformDriver(ABC):
         return PingResult(source=source, target=target, sent=sent, received=received, loss_pct=loss,
                           rtt_ms=num("rtt_avg"))
 
-
-def map_states(rows: list[dict[str, Any]], state_map: dict[str, str]) -> list[dict[str, Any]]:
-    """Translate vendor state words (Huawei/H3C flags "RD|ST") into the names status.py knows.
-
-    `state_map` is parser data from platform.yaml (regex -> state); the first regex that
-    matches a row's state wins; rows that match none keep their state.
-    """
-    import re
-
-    for r in rows:
-        state = str(r.get("state") or "")
-        for pattern, mapped in state_map.items():
-            if re.search(pattern, state):
-                r["state"] = mapped
-                break
-    return rows

@@ -178,6 +178,9 @@ class CliEmulator:
                 return self._enter_reply(self.config_mode(cmd)), False
             leave = " ".join(str(self.cfg.get("exit") or "").split())
             if self.mode == "config" and leave and cmd == leave:
+                ask = self.emu.get("exit_uncommitted")
+                if ask and self.commit_mode and dump_tree(self.candidate) != dump_tree(self.active):
+                    return self._ask([ask], self._discard_and_leave), True
                 self.exit_config_mode(cmd)
                 return "", False
             out = self._command(line)
@@ -191,7 +194,15 @@ class CliEmulator:
         return str(self.emu.get("config_banner") or "")
 
     def prompt(self) -> str:
-        return self.find_prompt()
+        """The prompt as the terminal shows it (Junos prints `[edit]` above it in configuration mode)."""
+        prefix = self.emu.get("config_prompt_prefix") if self.mode == "config" else None
+        return f"{prefix}\n{self.find_prompt()}" if prefix else self.find_prompt()
+
+    def _discard_and_leave(self) -> str:
+        """Leaving an exclusive configuration session discards what was not committed."""
+        self.candidate = _copy(self.active)
+        self.exit_config_mode(str(self.cfg.get("exit") or ""))
+        return ""
 
     # --- the Netmiko subset --------------------------------------------------------------
     def find_prompt(self, *args: Any, **kwargs: Any) -> str:

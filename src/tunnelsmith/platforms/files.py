@@ -19,15 +19,11 @@ from typing import Any
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import PushError
 from tunnelsmith.platforms import sections
-from tunnelsmith.platforms.base import Backup, Connection, PlatformDriver, PushResult
-from tunnelsmith.platforms.registry import register
+from tunnelsmith.platforms.base import Backup, Connection, PlatformDriver, PushResult, open_sftp
+from tunnelsmith.platforms.kinds import register
 from tunnelsmith.render import RenderedConfig
 
 RC_MARK = "__tunnelsmith_rc="
-
-
-def _sftp(conn: Any) -> Any:
-    return conn.remote_conn_pre.open_sftp()
 
 
 def run(conn: Connection, command: str, timeout: float = 60.0) -> tuple[int, str]:
@@ -46,7 +42,7 @@ class FilesDriver(PlatformDriver):
         return self.spec.section("files")
 
     def backup(self, conn: Connection, rendered: RenderedConfig) -> Backup:
-        sftp = _sftp(conn)
+        sftp = open_sftp(conn)
         files: dict[str, str | None] = {}
         try:
             for path in rendered.files:
@@ -74,7 +70,7 @@ class FilesDriver(PlatformDriver):
         if not changed:
             return PushResult(changed=False, diff="", messages=["no change: device files already match"])
         mode = int(str(self._files_cfg().get("mode", "0600")), 8)
-        sftp = _sftp(conn)
+        sftp = open_sftp(conn)
         written = 0
         try:
             for path, content in changed.items():
@@ -168,7 +164,7 @@ class FilesDriver(PlatformDriver):
     def rollback(self, conn: Connection, backup: Backup) -> str:
         current = self.backup(conn, RenderedConfig(host=backup.host, platform=self.spec.name, side="device",
                                                    files={p: "" for p in backup.files})).files
-        sftp = _sftp(conn)
+        sftp = open_sftp(conn)
         mode = int(str(self._files_cfg().get("mode", "0600")), 8)
         try:
             for path, content in backup.files.items():

@@ -1,35 +1,41 @@
-"""Drivers register by kind (`files`, `cli`); a platform's data names its kind."""
+"""Drivers by kind (`files`, `cli`); a platform's data names its kind.
+
+Driver modules register themselves with `tunnelsmith.platforms.kinds.register`; this module
+imports them lazily on first use (the built-in ones, then any module listed under the
+`tunnelsmith.drivers` entry point group), so neither side imports the other at import time.
+"""
 
 from __future__ import annotations
 
+import importlib
 import threading
-from collections.abc import Callable
-from typing import Any
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 
 from tunnelsmith.platforms import spec as pspec
-from tunnelsmith.platforms.base import PlatformDriver
+from tunnelsmith.platforms.kinds import DRIVERS, register
 
-DRIVERS: dict[str, type[PlatformDriver]] = {}
+if TYPE_CHECKING:
+    from tunnelsmith.platforms.base import PlatformDriver
+
+__all__ = ["BUILTIN", "DRIVERS", "driver", "register"]
+
+BUILTIN = ("tunnelsmith.platforms.cli", "tunnelsmith.platforms.files")
+ENTRY_POINT_GROUP = "tunnelsmith.drivers"
+
 _loaded = False
 _lock = threading.Lock()
 
 
-def register(kind: str) -> Callable[[type[PlatformDriver]], type[PlatformDriver]]:
-    def deco(cls: type[PlatformDriver]) -> type[PlatformDriver]:
-        cls.kind = kind
-        DRIVERS[kind] = cls
-        return cls
-
-    return deco
-
-
 def _load_builtin() -> None:
-    """Import the built-in driver modules once; Nornir runs tasks in threads, so guard it."""
+    """Import the driver modules once (importing registers them); Nornir runs tasks in threads, so guard it."""
     global _loaded
     with _lock:
         if not _loaded:
-            from tunnelsmith.platforms import cli, files  # noqa: F401  (importing registers them)
-
+            for module in BUILTIN:
+                importlib.import_module(module)
+            for ep in entry_points(group=ENTRY_POINT_GROUP):
+                ep.load()
             _loaded = True
 
 

@@ -12,7 +12,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tunnelsmith.platforms import dataschema
+from tunnelsmith.platforms.dataschema import PlatformDataError
 from tunnelsmith.resources import load_yaml, platforms_root
+
+__all__ = ["AlgorithmTable", "PlatformDataError", "PlatformSpec", "UnsupportedAlgorithm", "available", "load"]
 
 
 class UnsupportedAlgorithm(KeyError):
@@ -74,9 +78,6 @@ class PlatformSpec:
     def default_variant(self) -> str | None:
         return self.raw.get("default_variant")
 
-    def template(self, side: str) -> str | None:
-        return (self.raw.get("templates") or {}).get(side)
-
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.raw.get(name) or {})
 
@@ -116,18 +117,30 @@ def available() -> list[str]:
 
 @cache
 def load(name: str) -> PlatformSpec:
+    """The platform's data, each file checked against its schema (platforms/dataschema.py).
+
+    Raises KeyError for an unknown platform, PlatformDataError naming the file and the key for
+    data that breaks the schema.
+    """
     directory = platforms_root() / name
     path = directory / "platform.yaml"
     if not path.exists():
         raise KeyError(name)
+    raw = dict(load_yaml(path) or {})
+    dataschema.check(path, raw)
+    if raw.get("name") != name:
+        raise dataschema.PlatformDataError(f"{path}: name: {raw.get('name')!r} is not the folder's name {name!r}")
     algo_path = directory / "algorithms.yaml"
     algorithms = load_yaml(algo_path) if algo_path.exists() else {}
-    raw = dict(load_yaml(path) or {})
+    if algo_path.exists():
+        dataschema.check(algo_path, algorithms)
     # verify.yaml (optional) holds the verification and diagnosis knowledge: sections
     # `verify:` and `diagnosis:` that extend platform.yaml's.
     verify_path = directory / "verify.yaml"
     if verify_path.exists():
-        for key, value in (load_yaml(verify_path) or {}).items():
+        extra = load_yaml(verify_path) or {}
+        dataschema.check(verify_path, extra)
+        for key, value in extra.items():
             if isinstance(value, dict) and isinstance(raw.get(key), dict):
                 raw[key] = {**raw[key], **value}
             else:

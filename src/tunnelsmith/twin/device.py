@@ -293,7 +293,8 @@ class TwinDevice:
                     with contextlib.suppress(ValueError):
                         when = datetime.strptime(f"{year} {' '.join(tm.group(1).split())}", "%Y %b %d %H:%M:%S")
                 fields = {"time": when.strftime(fmt), "peer": tunnel.remote_addr, "local": tunnel.local_addr,
-                          "name": tunnel.name, **{k: v or "" for k, v in hit.groupdict().items()}}
+                          "name": tunnel.name, "hostname": self.emu.hostname,
+                          **{k: v or "" for k, v in hit.groupdict().items()}}
                 with contextlib.suppress(KeyError, IndexError):
                     out.append(line.format(**fields))
                 break

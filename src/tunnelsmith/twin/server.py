@@ -85,7 +85,8 @@ async def serve(cfg: TwinConfig, device: TwinDevice) -> None:
     server = await asyncssh.create_server(
         lambda: _Server(cfg.username), cfg.listen, cfg.port, server_host_keys=[cfg.host_key],
         authorized_client_keys=cfg.authorized_keys, process_factory=lambda p: _session(device, p),
-        line_editor=False, encoding="utf-8", keepalive_interval=0)
+        line_editor=False, encoding="utf-8", keepalive_interval=0,
+        gss_host=None)  # no GSSAPI: asyncssh would otherwise resolve the node's FQDN (5 s DNS timeout here)
     log.info("twin %s (%s) listening on %s:%d", cfg.hostname, cfg.platform, cfg.listen, cfg.port)
     await stop.wait()
     server.close()
