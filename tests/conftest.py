@@ -15,7 +15,10 @@ INVENTORY = REPO / "inventory"
 @pytest.fixture
 def lab_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Point ${TUNNELSMITH_LAB_DIR} at a temp dir holding fresh PSKs for the lab inventory."""
-    keys = {name: pysecrets.token_urlsafe(18) for name in ("ctyun-a", "jd-b-1", "jd-b-2")}
+    import yaml
+
+    names = [t["name"] for t in yaml.safe_load((INVENTORY / "lab" / "tunnels.yaml").read_text())["tunnels"]]
+    keys = {name: "k" + pysecrets.token_hex(12) for name in names}  # valid for every cloud (AWS: no leading 0)
     lab_dir = tmp_path / "labstate"
     lab_dir.mkdir()
     f = lab_dir / "secrets.yaml"

@@ -7,7 +7,8 @@ per-platform parser data and the generic verifier.
 IKE rows:   name, state, version, local_host, remote_host, local_id, remote_id, proposal,
             established_seconds
 CHILD rows: ike_name, name, state, local_ts (list), remote_ts (list), bytes_in, bytes_out,
-            packets_in, packets_out, proposal, spi_in, spi_out
+            packets_in, packets_out, proposal, spi_in, spi_out, remote_host (the peer, where the
+            output names one per SA: how an SA is told apart when it shows no IKE SA name)
 Ping rows:  sent, received, loss_pct, rtt_min, rtt_avg, rtt_max
 
 States are neutral words (STATES): `up` (the SA carries traffic), `connecting` (being
@@ -75,6 +76,7 @@ class ChildSa:
     packets_out: int | None = None
     proposal: str | None = None
     vendor_state: str | None = None
+    remote_host: str | None = None
 
     @property
     def up(self) -> bool:
@@ -138,5 +140,6 @@ def from_rows(ike_rows: list[dict[str, Any]], child_rows: list[dict[str, Any]]) 
                                     remote_ts=_list(r.get("remote_ts")), bytes_in=_int(r.get("bytes_in")),
                                     bytes_out=_int(r.get("bytes_out")), packets_in=_int(r.get("packets_in")),
                                     packets_out=_int(r.get("packets_out")), proposal=r.get("proposal") or None,
-                                    vendor_state=r.get("vendor_state") or None))
+                                    vendor_state=r.get("vendor_state") or None,
+                                    remote_host=r.get("remote_host") or None))
     return st

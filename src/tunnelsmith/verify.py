@@ -71,9 +71,28 @@ def find_ike(end: TunnelEnd, status: DeviceStatus) -> IkeSa | None:
     return (up or candidates or [None])[0]
 
 
-def find_child(pair: tuple[str, str], ike: IkeSa | None, status: DeviceStatus) -> ChildSa | None:
-    pool = status.children_for(ike.name) if ike and status.children_for(ike.name) else status.children
-    matches = [c for c in pool if _covers(c.local_ts, pair[0]) and _covers(c.remote_ts, pair[1])]
+ANY = "0.0.0.0/0"
+
+
+def find_child(pair: tuple[str, str], ike: IkeSa | None, status: DeviceStatus, peer: str | None = None
+               ) -> ChildSa | None:
+    """The CHILD SA protecting `pair`: among the IKE SA's children, else those with this peer, else all.
+
+    An SA that shows no selectors at all (a tunnel interface's SA on VRP, say) protects whatever
+    is routed into its interface: it carries the any-to-any pair of a route-based tunnel.
+    """
+    pool = status.children_for(ike.name) if ike and ike.name and status.children_for(ike.name) else []
+    if not pool and peer and any(c.remote_host for c in status.children):
+        pool = [c for c in status.children if c.remote_host == peer]
+    if not pool:
+        pool = status.children
+
+    def carries(c: ChildSa) -> bool:
+        if not c.local_ts and not c.remote_ts:
+            return pair == (ANY, ANY)
+        return _covers(c.local_ts, pair[0]) and _covers(c.remote_ts, pair[1])
+
+    matches = [c for c in pool if carries(c)]
     up = [c for c in matches if c.up]
     return (up or matches or [None])[0]
 
@@ -83,7 +102,7 @@ def phase1(end: TunnelEnd, ike: IkeSa | None) -> dict[str, Any]:
         return {"state": "down", "version": end.ike.version, "proposal": None,
                 "detail": f"no IKE SA with {end.remote_ip}"}
     state = "up" if ike.up else "down"
-    detail = f"IKE SA {ike.state} with {ike.remote_host or end.remote_ip}"
+    detail = f"IKE SA {ike.vendor_state or ike.state} with {ike.remote_host or end.remote_ip}"
     if ike.up and ike.remote_host and ike.remote_host != str(end.remote_ip):
         state, detail = "down", f"IKE SA is with {ike.remote_host}, expected {end.remote_ip}"
     return {"state": state, "version": ike.version or end.ike.version, "proposal": ike.proposal, "detail": detail,
@@ -93,7 +112,7 @@ def phase1(end: TunnelEnd, ike: IkeSa | None) -> dict[str, Any]:
 def phase2(end: TunnelEnd, spec: PlatformSpec, ike: IkeSa | None, status: DeviceStatus) -> list[dict[str, Any]]:
     out = []
     for local, remote in expected_pairs(end, spec):
-        child = find_child((local, remote), ike, status) if ike else None
+        child = find_child((local, remote), ike, status, str(end.remote_ip)) if ike else None
         out.append({"local_ts": local, "remote_ts": remote,
                     "state": "up" if child is not None and child.up else "down",
                     "bytes_in": child.bytes_in if child else None,

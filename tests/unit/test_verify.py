@@ -83,3 +83,19 @@ def test_json_contract_fields(lab_inv: inventory.Inventory) -> None:
     assert doc["ok"] is True and t["diagnosis"] is None
     table = report.to_table(doc)
     assert "jd-b-1" in table and "2/2 up" in table and "all tunnels pass" in table
+
+
+def test_tunnel_interface_sa_without_selectors_is_told_apart_by_its_peer(lab_inv: inventory.Inventory) -> None:
+    """VRP shows a tunnel interface's SA with no flow lines and no IKE SA name: the peer decides."""
+    end = views.end(lab_inv, lab_inv.tunnels["vrp-rt2"], "device")
+    spec = pspec.load("huawei_vrp")
+    assert expected_pairs(end, spec) == [("0.0.0.0/0", "0.0.0.0/0")]
+    ike = [IkeSa(name="", state="up", version=2, remote_host=str(end.remote_ip))]
+    other = ChildSa(ike_name="", name="x", state="down", remote_host="203.0.113.99")
+    mine = ChildSa(ike_name="", name="vrp-rt2", state="up", remote_host=str(end.remote_ip))
+    assert evaluate(end, spec, DeviceStatus(ike=ike, children=[other, mine]), None).phase2[0]["state"] == "up"
+    assert evaluate(end, spec, DeviceStatus(ike=ike, children=[other]), None).phase2[0]["state"] == "down"
+    # an SA that shows selectors must cover the pair: a policy SA is no tunnel interface SA
+    policy = ChildSa(ike_name="", name="p", state="up", remote_host=str(end.remote_ip),
+                     local_ts=["198.18.80.0/24"], remote_ts=["198.19.16.0/24"])
+    assert evaluate(end, spec, DeviceStatus(ike=ike, children=[policy]), None).phase2[0]["state"] == "down"

@@ -124,6 +124,7 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
         _stop_roles(ns_state)
         if fresh:
             daemons.fresh_etc(ndir)
+            (ndir / "twin-state.json").unlink(missing_ok=True)  # a fresh box: the twin's config goes too
         holder = daemons.start_holder(node.ns, ndir, node.name)
         ns_state.procs["holder"] = holder
         changed.append(f"{node.name} holder started")

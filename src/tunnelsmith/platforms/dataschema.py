@@ -65,7 +65,8 @@ ROLLBACK = _obj({
     "command_confirm": CONFIRM,
     "error_patterns": STR_LIST,
     "fallback": {"enum": ["reapply", None]},
-    "negate": {"type": "array", "items": MATCH_REPLACE},
+    # `indented`: the rule applies only to sub-mode lines (true) or only to top-level lines (false)
+    "negate": {"type": "array", "items": _obj({"match": STR, "replace": STR, "indented": BOOL}, ("match", "replace"))},
     "exit": OPT_STR,
     "read": OPT_STR,
 }, ("method",))
@@ -81,6 +82,7 @@ CONFIG = _obj({
     "commit_error_patterns": STR_LIST,
     "save_error_patterns": STR_LIST,
     "timeout": NUM,
+    "line_prompt": OPT_STR,
     "error_patterns": STR_LIST,
 }, ("enter", "exit", "backup", "error_patterns"))
 
@@ -153,7 +155,8 @@ EMULATION = _obj({
     "hostname": STR, "username": STR,
     "prompts": _obj({"exec": STR, "config": STR, "submode": STR}),
     "config_banner": OPT_STR,
-    "config_prompt_prefix": OPT_STR,  # printed above the configuration-mode prompt (Junos `[edit]`)
+    "config_prompt_prefix": OPT_STR,
+    "keep_unmatched_negations": BOOL,  # a negation that removes nothing is shown as a statement (VRP)  # printed above the configuration-mode prompt (Junos `[edit]`)
     "exit_uncommitted": {"oneOf": [{"type": "null"}, _obj({"prompt": STR, "accept": STR}, ("prompt",))]},
     "error": STR, "caret": BOOL,
     "structural": STR_LIST,

@@ -60,8 +60,18 @@ class Dialogue:
         leave = self.cfg.get("exit")
         return str(conn.exit_config_mode(exit_config=leave) if leave else conn.exit_config_mode())
 
-    @staticmethod
-    def send_line(conn: Connection, line: str) -> str:
+    def send_line(self, conn: Connection, line: str) -> str:
+        """One configuration line and the device's answer.
+
+        Netmiko verifies each line's echo, except on drivers that switch that off (Comware: no
+        terminal width to set, long lines wrap); there it waits for 2 s of silence per line. A
+        platform's `config.line_prompt` (a regex for the prompt that ends the answer) reads up to
+        the prompt instead, as fast as echo verification and still stopping at the first error.
+        """
+        prompt = self.cfg.get("line_prompt")
+        if prompt:
+            return str(conn.send_command(line, expect_string=prompt, cmd_verify=False, strip_prompt=False,
+                                         strip_command=False, read_timeout=self.timeout))
         return str(conn.send_config_set([line], enter_config_mode=False, exit_config_mode=False))
 
     def command(self, conn: Connection, command: str) -> str:

@@ -401,9 +401,15 @@ class CliEmulator:
                 gone = " ".join(m.expand(target).split())
                 before = len(siblings)
                 siblings[:] = [n for n in siblings if n.key != gone and not n.key.startswith(gone + " ")]
-                if len(siblings) != before and not self.commit_mode:
-                    self.on_change()
-                return echo
+                if len(siblings) != before:
+                    if not self.commit_mode:
+                        self.on_change()
+                    return echo
+                # Nothing to remove: on platforms that show such lines (`undo version 2` on VRP)
+                # the line turns off something on by default and stays as a statement.
+                if not self.emu.get("keep_unmatched_negations"):
+                    return echo
+                break
         key = " ".join(stripped.split())
         node = next((n for n in siblings if n.key == key), None)
         if node is None:

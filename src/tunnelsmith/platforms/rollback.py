@@ -79,6 +79,8 @@ def negate(drv: CliDriver, line: str) -> str:
     """The command that undoes one line (first matching rollback.negate rule), indentation kept."""
     stripped = line.strip()
     for rule in drv.rb.get("negate") or []:
+        if "indented" in rule and bool(rule["indented"]) != (indent_of(line) > 0):
+            continue
         rx = re.compile(rule["match"])
         if rx.search(stripped):
             return line[: indent_of(line)] + rx.sub(rule["replace"], stripped, count=1)
