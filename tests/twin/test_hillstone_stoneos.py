@@ -497,8 +497,8 @@ def test_isakmp_sa_lists_established_and_negotiating() -> None:
 
 
 # --- ping -------------------------------------------------------------------------------------
-PING_RX = re.compile(r"(?P<sent>\d+) packets transmitted, (?P<received>\d+) received , (?P<loss>\d+)% packet loss"
-                     r"(?:\s+rtt min/avg/max = (?P<min>[\d.]+)/(?P<avg>[\d.]+)/(?P<max>[\d.]+) ms)?")
+PING_RX = re.compile(r"(?P<sent>\d+) packets sent, (?P<received>\d+) received, (?P<loss>\d+)% packet loss, time \d+ms"
+                     r"(?:\s+rtt min/avg/max/mdev = (?P<min>[\d.]+)/(?P<avg>[\d.]+)/(?P<max>[\d.]+)/[\d.]+ ms)?")
 
 
 def ping_text(report: PingReport) -> str:
@@ -527,13 +527,33 @@ def test_ping_output(replies: list[dict[str, float | int]]) -> None:
     if driver.spec.section("ping").get("template"):
         got = driver.parse_ping(text, "198.18.16.1", "198.19.16.10")
         assert (got.sent, got.received, got.loss_pct) == (5, len(replies), float(report.loss_pct))
-    m = PING_RX.search(text)  # platform.yaml ships no StoneOS ping parser yet: check the numbers directly
+    m = PING_RX.search(text)  # and the numbers as printed
     assert m and (int(m["sent"]), int(m["received"]), int(m["loss"])) == (5, len(replies), report.loss_pct)
     if replies:
         assert float(m["avg"]) == pytest.approx(report.rtt_avg, abs=1e-3)
         assert float(m["min"]) == pytest.approx(report.rtt_min) and float(m["max"]) == pytest.approx(report.rtt_max)
     else:
-        assert m["avg"] is None and text.count("timeout") == 5
+        assert m["avg"] is None and text.count("Destination Host Not Responding") == 5
+
+
+def test_ping_layout_matches_the_real_sample() -> None:
+    """The twin prints the manual's sample layout (tests/parsers/hillstone_stoneos/ping), numbers aside."""
+    real = (REPO / "tests/parsers/hillstone_stoneos/ping/cli_guide_ping.raw").read_text().splitlines()[1:]
+    rtts = [2.53, 1.48, 1.48, 1.47, 1.46]
+    report = PingReport(target="10.200.3.1", source=None, count=5, size=56,
+                        replies=[{"seq": i, "ttl": 128, "rtt_ms": v} for i, v in enumerate(rtts, 1)])
+    ours = ping_text(report).splitlines()
+    assert ours[:7] == real[:7]  # header and the per-reply rows are the sample's, digit for digit
+
+    def shape(lines: list[str]) -> list[str]:
+        return [re.sub(r"\d+(?:\.\d+)?", "N", ln) for ln in lines]
+    assert shape(ours) == shape(real)
+    assert driver_parse(ping_text(report)) == (5, 5, 0.0)
+
+
+def driver_parse(text: str) -> tuple[int, int, float]:
+    got = registry.driver(PLATFORM, {}).parse_ping(text, "198.18.16.1", "10.200.3.1")
+    return got.sent, got.received, got.loss_pct
 
 
 def test_ping_error() -> None:

@@ -66,7 +66,8 @@ ROLLBACK = _obj({
     "error_patterns": STR_LIST,
     "fallback": {"enum": ["reapply", None]},
     # `indented`: the rule applies only to sub-mode lines (true) or only to top-level lines (false)
-    "negate": {"type": "array", "items": _obj({"match": STR, "replace": STR, "indented": BOOL}, ("match", "replace"))},
+    "negate": {"type": "array",
+               "items": _obj({"match": STR, "replace": STR, "indented": BOOL}, ("match", "replace"))},
     "exit": OPT_STR,
     "read": OPT_STR,
 }, ("method",))
@@ -155,8 +156,8 @@ EMULATION = _obj({
     "hostname": STR, "username": STR,
     "prompts": _obj({"exec": STR, "config": STR, "submode": STR}),
     "config_banner": OPT_STR,
-    "config_prompt_prefix": OPT_STR,
-    "keep_unmatched_negations": BOOL,  # a negation that removes nothing is shown as a statement (VRP)  # printed above the configuration-mode prompt (Junos `[edit]`)
+    "config_prompt_prefix": OPT_STR,  # printed above the configuration-mode prompt (Junos `[edit]`)
+    "keep_unmatched_negations": BOOL,  # a negation that removes nothing is shown as a statement (VRP)
     "exit_uncommitted": {"oneOf": [{"type": "null"}, _obj({"prompt": STR, "accept": STR}, ("prompt",))]},
     "error": STR, "caret": BOOL,
     "structural": STR_LIST,

@@ -31,6 +31,15 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+_GLOBAL_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
+
+
+def _scoped(pattern: str) -> str:
+    """A regex as one alternative: leading global flags `(?i)x` become a scoped group `(?i:x)`."""
+    m = _GLOBAL_FLAGS.match(pattern)
+    return f"(?{m.group(1)}:{pattern[m.end():]})" if m else f"(?:{pattern})"
+
+
 @dataclass(frozen=True)
 class Dialogue:
     """One platform's CLI conversation rules: `cfg` = resolved `config:`, `rb` = `config.rollback:`."""
@@ -82,13 +91,22 @@ class Dialogue:
         """Send a command that may ask questions; answer each prompt its `expect` regex matches."""
         if not confirms:
             return self.command(conn, command)
-        chunk = str(conn.send_command_timing(command))
+        # Read each answer up to one of the questions or back to the prompt: as exact as waiting
+        # for silence (send_command_timing), without its 2 s per step.
+        prompt = str(conn.find_prompt()).strip()
+        expect = "|".join([*(_scoped(c["expect"]) for c in confirms), *([re.escape(prompt)] if prompt else [])])
+
+        def send(text: str) -> str:
+            return str(conn.send_command(text, expect_string=expect, strip_prompt=False, strip_command=False,
+                                         read_timeout=self.timeout))
+
+        chunk = send(command)
         out = chunk
         for _ in range(MAX_PROMPTS):
             step = next((c for c in confirms if re.search(c["expect"], chunk)), None)
             if step is None:
                 break
-            chunk = str(conn.send_command_timing(str(step.get("answer", ""))))
+            chunk = send(str(step.get("answer", "")))
             out += chunk
         return out
 
