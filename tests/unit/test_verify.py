@@ -99,3 +99,20 @@ def test_tunnel_interface_sa_without_selectors_is_told_apart_by_its_peer(lab_inv
     policy = ChildSa(ike_name="", name="p", state="up", remote_host=str(end.remote_ip),
                      local_ts=["198.18.80.0/24"], remote_ts=["198.19.16.0/24"])
     assert evaluate(end, spec, DeviceStatus(ike=ike, children=[policy]), None).phase2[0]["state"] == "down"
+
+
+def test_phase1_is_inferred_only_where_the_platform_says_so(lab_inv: inventory.Inventory) -> None:
+    """StoneOS has no tested IKE SA parser: an up IPsec SA with the peer stands in, and says so."""
+    end = views.end(lab_inv, lab_inv.tunnels["hill-pol1"], "device")
+    sa = ChildSa(ike_name="", name="hill-pol1", state="up", remote_host=str(end.remote_ip))
+    v = evaluate(end, pspec.load("hillstone_stoneos"), DeviceStatus(children=[sa]), None)
+    assert v.phase1["state"] == "up" and "inferred" in v.phase1["detail"]
+    assert [c["state"] for c in v.phase2] == ["up"]  # matched by peer: StoneOS shows no selectors
+    other = ChildSa(ike_name="", name="x", state="up", remote_host="203.0.113.99")
+    v = evaluate(end, pspec.load("hillstone_stoneos"), DeviceStatus(children=[other]), None)
+    assert v.phase1["state"] == "down"
+    # a platform that parses its IKE SAs never infers: the same evidence is phase 1 down
+    end_ios = views.end(lab_inv, lab_inv.tunnels["ios-pol1"], "device")
+    sa_ios = ChildSa(ike_name="", name="m", state="up", remote_host=str(end_ios.remote_ip),
+                     local_ts=["198.18.48.0/24"], remote_ts=["198.19.16.0/24"])
+    assert evaluate(end_ios, pspec.load("cisco_ios"), DeviceStatus(children=[sa_ios]), None).phase1["state"] == "down"

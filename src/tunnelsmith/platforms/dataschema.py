@@ -147,6 +147,9 @@ DIAGNOSIS = _obj({
 VERIFY = _obj({
     "route_based_selectors": {"enum": ["any", "explicit"]},
     "route_probe": STR, "peer_probe": STR,
+    # IKE versions whose phase 1 is read off an IPsec SA with the peer (no tested IKE SA parser)
+    "phase1_from_phase2": {"type": "array", "items": {"enum": [1, 2]}},
+    "selectors_shown": BOOL,  # false: the parsed IPsec SA output names no selectors (match by peer)
 })
 
 PROMPT_STEP = {"oneOf": [STR, _obj({"prompt": STR, "accept": STR}, ("prompt",))]}
