@@ -94,6 +94,19 @@ def timed(label: str, argv: list[str], env: dict[str, str]) -> None:
         print("    " + (out.stderr.strip().splitlines() or [""])[-1][:200])
 
 
+def _device_per_platform(inv_dir: str) -> list[tuple[str, str]]:
+    """The first device of each platform in the lab inventory."""
+    hosts = yaml.safe_load((Path(inv_dir) / "hosts.yaml").read_text())
+    groups = yaml.safe_load((Path(inv_dir) / "groups.yaml").read_text()) or {}
+    seen: dict[str, str] = {}
+    for name, h in hosts.items():
+        platform = h.get("platform") or next((groups[g].get("platform") for g in h.get("groups") or []
+                                              if (groups.get(g) or {}).get("platform")), None)
+        if platform and (h.get("data") or {}).get("role", "device") != "cloud" and platform not in seen:
+            seen[platform] = name
+    return sorted(seen.items())
+
+
 def lab() -> None:
     if os.geteuid() != 0 or not shutil.which("swanctl"):
         print("lab: skipped (needs root and the lab's system packages)")
@@ -111,6 +124,11 @@ def lab() -> None:
             timed("rollout --yes", [TS, "rollout", "-i", inv, "--yes", "--runs-dir", runs], env)
             timed("rollout (no change)", [TS, "rollout", "-i", inv, "--yes", "--runs-dir", runs], env)
             timed("verify", [TS, "verify", "-i", inv, "--runs-dir", runs], env)
+            print("  per platform (one device each, --limit):")
+            for platform, device in _device_per_platform(inv):
+                timed(f"  verify {platform}", [TS, "verify", "-i", inv, "--limit", device, "--runs-dir", runs], env)
+                timed(f"  rollout {platform}", [TS, "rollout", "-i", inv, "--yes", "--limit", device,
+                                                "--rotate-secrets", "--runs-dir", runs], env)
         finally:
             timed("lab down", [TS, "lab", "down"], env)
 

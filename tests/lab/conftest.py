@@ -225,8 +225,21 @@ def restore(lab: Lab, rolled_out: subprocess.CompletedProcess[str]) -> Iterator[
     labapi.block_ike(lab.lab_dir, enabled=False)
     for cloud in lab.inv.clouds:
         labapi.reload_cloud(lab.inv, cloud, lab.lab_dir)
+    sas: dict[str, str] = {}
     for name, t in lab.inv.tunnels.items():
-        renegotiate(lab, t.device, name)
+        if t.device not in sas:
+            sas[t.device] = labapi.exec_in(lab.lab_dir, t.device, ["swanctl", "--list-sas"], check=False).stdout
+        if not tunnel_up(lab, name, sas[t.device]):  # renegotiate only what a breakage took down
+            renegotiate(lab, t.device, name)
+
+
+def tunnel_up(lab: Lab, name: str, list_sas: str) -> bool:
+    """Every IKE SA and CHILD SA the device has loaded for this tunnel is established/installed."""
+    conns = tunnel_conns(lab, name)
+    ike_up = all(re.search(rf"^{re.escape(i)}: #\d+, ESTABLISHED", list_sas, re.M) for i in conns.ike)
+    kids_up = all(re.search(rf"^\s+{re.escape(c)}: #\d+, reqid \d+, INSTALLED", list_sas, re.M)
+                  for c, _, _ in conns.children)
+    return bool(conns.ike) and ike_up and kids_up
 
 
 def set_value(name: str, path: list[str], value: Any) -> Any:
