@@ -67,6 +67,7 @@ def test_verify_json_contract(rolled_out: subprocess.CompletedProcess[str], runs
     doc = verify_json(runs)
     assert doc["ok"] is True
     assert set(doc) >= {"run_id", "started", "finished", "ok", "tunnels"}
+    with_counters = 0
     for t in doc["tunnels"]:
         assert set(t) >= CONTRACT_TUNNEL
         assert t["phase1"]["state"] in ("up", "down") and t["phase1"]["version"] in (1, 2)
@@ -75,8 +76,13 @@ def test_verify_json_contract(rolled_out: subprocess.CompletedProcess[str], runs
         src, dst = ipaddress.ip_address(t["ping"]["source"]), ipaddress.ip_address(t["ping"]["target"])
         carrying = [c for c in t["phase2"] if src in ipaddress.ip_network(c["local_ts"])
                     and dst in ipaddress.ip_network(c["remote_ts"])]
-        assert len(carrying) == 1 and carrying[0]["bytes_in"] > 0 and carrying[0]["bytes_out"] > 0  # pings crossed
+        assert len(carrying) == 1
+        counted = carrying[0]["bytes_in"] is not None
+        # pings crossed; platforms whose show output has no byte counters (Junos detail, Comware) say null
+        assert not counted or (carrying[0]["bytes_in"] > 0 and carrying[0]["bytes_out"] > 0), carrying
+        with_counters += counted
         assert set(t["ping"]) >= {"source", "target", "sent", "received", "loss_pct", "rtt_ms"}
+    assert with_counters >= 3  # at least the strongSwan devices' tunnels count bytes
 
 
 def test_second_rollout_changes_nothing(lab: Lab, rolled_out: subprocess.CompletedProcess[str], runs: Path) -> None:

@@ -28,7 +28,8 @@ def test_first_up_is_complete(lab: Lab, record_property) -> None:  # type: ignor
     print(f"lab up took {first.elapsed_s} s")
     record_property("lab_up_seconds", first.elapsed_s)
     assert first.up, first.table()
-    assert {n.name for n in first.nodes} == {"inet", "ctyun-gw", "jd-gw", "onprem-a", "onprem-b"}
+    assert {n.name for n in first.nodes} == {"inet", *lab.inv.clouds, *lab.inv.devices}
+    assert {"ctyun-gw", "jd-gw", "onprem-a", "onprem-b", "lab-ios"} <= {n.name for n in first.nodes}
 
 
 def test_second_up_changes_nothing(lab: Lab) -> None:
@@ -61,6 +62,18 @@ def test_status_works_without_inventory(lab: Lab) -> None:
     st = labapi.status(None, lab.lab_dir)
     assert st.node("onprem-a").ssh is True and st.node("ctyun-gw").vici is True
     assert "starter" in st.node("onprem-a").pids and "starter" not in st.node("onprem-b").pids
+
+
+def test_status_reports_every_twin(lab: Lab) -> None:
+    """A vendor device runs its twin (the vendor CLI over SSH) and a charon instead of OpenSSH."""
+    st = labapi.status(lab.inv, lab.lab_dir)
+    from tunnelsmith.twin.platform import has_twin
+
+    twins = [d for d in lab.inv.devices.values() if has_twin(d.platform)]
+    assert len({d.platform for d in twins}) == 5
+    for d in twins:
+        n = st.node(d.name)
+        assert n.ok and n.ssh is True and n.vici is True and set(n.pids) == {"holder", "charon", "twin"}, n
 
 
 def _kill(proc: state.Proc) -> None:
