@@ -81,10 +81,13 @@ def find_child(pair: tuple[str, str], ike: IkeSa | None, status: DeviceStatus, p
     An SA that shows no selectors at all (a tunnel interface's SA on VRP, say) protects whatever
     is routed into its interface: it carries the any-to-any pair of a route-based tunnel.
     """
-    pool = status.children_for(ike.name) if ike and ike.name and status.children_for(ike.name) else []
-    if not pool and peer and any(c.remote_host for c in status.children):
+    if ike and ike.name and any(c.ike_name for c in status.children):
+        pool = status.children_for(ike.name)  # the output ties SAs to IKE SAs: only this one's count
+    elif peer and any(c.remote_host for c in status.children):
+        # the output names each SA's peer: another peer's SA (say a tunnel interface's any-to-any
+        # SA) never stands in for this tunnel's, even when none of this peer's is left
         pool = [c for c in status.children if c.remote_host == peer]
-    if not pool:
+    else:
         pool = status.children
 
     def carries(c: ChildSa) -> bool:

@@ -116,3 +116,19 @@ def test_phase1_is_inferred_only_where_the_platform_says_so(lab_inv: inventory.I
     sa_ios = ChildSa(ike_name="", name="m", state="up", remote_host=str(end_ios.remote_ip),
                      local_ts=["198.18.48.0/24"], remote_ts=["198.19.16.0/24"])
     assert evaluate(end_ios, pspec.load("cisco_ios"), DeviceStatus(children=[sa_ios]), None).phase1["state"] == "down"
+
+
+def test_another_peers_any_to_any_sa_never_stands_in(lab_inv: inventory.Inventory) -> None:
+    """A policy tunnel whose SA is gone is down, even while a tunnel interface's 0/0 SA (another peer) is up."""
+    end = views.end(lab_inv, lab_inv.tunnels["srx-pol1"], "device")
+    spec = pspec.load("juniper_junos")
+    ike = [IkeSa(name="", state="up", version=1, remote_host=str(end.remote_ip))]
+    vti = ChildSa(ike_name="", name="srx-rt1", state="up", remote_host="203.0.113.32",
+                  local_ts=["0.0.0.0/0"], remote_ts=["0.0.0.0/0"])
+    assert evaluate(end, spec, DeviceStatus(ike=ike, children=[vti]), None).phase2[0]["state"] == "down"
+
+    # Junos names both by the gateway: the other gateway's 0/0 SA is not this tunnel's either
+    ike_j = [IkeSa(name=str(end.remote_ip), state="up", version=1, remote_host=str(end.remote_ip))]
+    vti_j = ChildSa(ike_name="203.0.113.32", name="srx-rt1", state="up", local_ts=["0.0.0.0/0"],
+                    remote_ts=["0.0.0.0/0"])
+    assert evaluate(end, spec, DeviceStatus(ike=ike_j, children=[vti_j]), None).phase2[0]["state"] == "down"
