@@ -11,7 +11,7 @@ from tunnelsmith.errors import PushError
 from tunnelsmith.model import Inventory
 from tunnelsmith.nr import CONNECTION, Progress
 from tunnelsmith.platforms import registry
-from tunnelsmith.platforms.base import Backup
+from tunnelsmith.platforms.base import Backup, Change
 from tunnelsmith.render import RenderedConfig
 from tunnelsmith.rundir import RunDir
 from tunnelsmith.secrets import mask
@@ -56,16 +56,23 @@ def apply_change(task: Task, inventory: Inventory, run: RunDir, plans: dict[str,
     driver.rotate_secrets = rotate_secrets
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
     progress(name, "push", "")
+    change: Change | None = None
     try:
         pushed = driver.push(conn, plan.rendered, plan.backup)
-        committed = driver.commit(conn, confirmed_minutes=confirmed_minutes)
-        saved = driver.save(conn)
+        change = pushed.change
+        committed = driver.commit(conn, confirmed_minutes=confirmed_minutes, change=change)
+        saved = driver.save(conn, change=change)
     except PushError as exc:
+        change = change or (exc.change if isinstance(exc.change, Change) else None)
+        if change is not None:
+            run.write_change(change)
         where = f" at line {exc.line_no}: {exc.line}" if exc.line_no else ""
         text = mask(f"push failed{where}: {exc}\n{exc.rollback_hint}\n")
         run.write(name, "push-error.txt", text)
         progress(name, "FAILED", text.splitlines()[0])
         return Result(host=task.host, result=text, failed=True, changed=exc.applied > 0)
+    if change is not None:
+        run.write_change(change)
     run.write(name, "push.txt", "\n".join(pushed.messages) + "\n" + committed + "\n" + saved + "\n")
     progress(name, "pushed", ", ".join(pushed.messages) or "applied")
     return Result(host=task.host, result=pushed, changed=pushed.changed)
@@ -79,7 +86,7 @@ def rollback_change(task: Task, inventory: Inventory, source: RunDir, run: RunDi
     backup = source.read_backup(name)
     conn = task.host.get_connection(CONNECTION, task.nornir.config)
     progress(name, "rollback", f"restoring the backup of run {source.run_id}")
-    out = driver.rollback(conn, backup)
+    out = driver.rollback(conn, backup, source.read_change(name))
     run.write(name, "rollback.txt", f"restored the backup of run {source.run_id}\n{out}")
     return Result(host=task.host, result=out, changed=True)
 

@@ -46,11 +46,12 @@ class PushError(TunnelsmithError):
     """A push stopped; says how far it got so nothing is left half-configured silently."""
 
     def __init__(self, message: str, *, line_no: int | None = None, line: str | None = None,
-                 applied: int = 0, rollback_hint: str = ""):
+                 applied: int = 0, rollback_hint: str = "", change: object = None):
         self.line_no = line_no
         self.line = line
         self.applied = applied
         self.rollback_hint = rollback_hint
+        self.change = change  # platforms.base.Change: what reached the device before it stopped
         super().__init__(message)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tunnelsmith import secrets as secretmod
-from tunnelsmith.platforms.base import Backup
+from tunnelsmith.platforms.base import Backup, Change
 
 
 def new_run_id() -> str:
@@ -77,6 +77,16 @@ class RunDir:
         path = self.root / device / "backup" / "backup.json"
         data = json.loads(path.read_text(encoding="utf-8"))
         return Backup(host=data["host"], platform=data["platform"], files=data["files"])
+
+    def write_change(self, change: Change) -> Path:
+        """change.json: what the push did (no secrets: counts and flags), for a later rollback."""
+        return self.write_json(change.host, "change.json", change.as_dict())
+
+    def read_change(self, device: str) -> Change | None:
+        path = self.root / device / "change.json"
+        if not path.exists():
+            return None
+        return Change.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def has_backup(self, device: str) -> bool:
         return (self.root / device / "backup" / "backup.json").exists()

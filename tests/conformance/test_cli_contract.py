@@ -163,8 +163,8 @@ def test_rollback_after_a_rejected_line(setup: Setup) -> None:
     emu = setup.device(invalid=lambda line: line == bad)
     original = emu.running_lines()
     backup = setup.driver.backup(emu, setup.rendered)
-    with pytest.raises(PushError):
+    with pytest.raises(PushError) as err:
         setup.driver.push(emu, setup.rendered, backup)
-    setup.driver.rollback(emu, backup)
+    setup.driver.rollback(emu, backup, err.value.change)  # the change record says what got through
     assert sorted(emu.running_lines()) == sorted(original)
     assert sorted(emu.candidate_lines()) == sorted(original)

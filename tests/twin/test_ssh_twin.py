@@ -154,7 +154,7 @@ def test_rejected_line_stops_the_push_and_rollback_restores(
         with pytest.raises(PushError) as err:
             driver.push(conn, broken, backup)
         assert err.value.line_no == bad_at + 1
-        driver.rollback(conn, backup)
+        driver.rollback(conn, backup, err.value.change)
         now = driver.backup(conn, rendered)
         assert driver.comparer().paths(now.files["cli"]) == driver.comparer().paths(backup.files["cli"])
     finally:

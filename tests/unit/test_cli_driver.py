@@ -394,9 +394,11 @@ def test_rotate_secrets_pushes_the_key_line_the_device_shows_encrypted() -> None
 
 def test_commands_rollback_after_commit_uses_rollback_1() -> None:
     drv, emu, r, backup = junos_pushed()
-    drv.push(emu, r, backup)
-    drv.commit(emu)
-    drv.rollback(emu, backup)
+    change = drv.push(emu, r, backup).change
+    assert change is not None and change.uncommitted and change.applied == len(r.lines())
+    drv.commit(emu, change=change)
+    assert change.committed and not change.uncommitted
+    drv.rollback(emu, backup, change)
     assert "rollback 1" in emu.commands
     assert emu.running_lines() == JUNOS_RUNNING.splitlines()
 
@@ -407,7 +409,8 @@ def test_commands_rollback_before_commit_discards_the_candidate() -> None:
         drv.push(emu, r, backup)
     assert "nothing was committed" in info.value.rollback_hint
     assert secretmod.mask("syntax error.") in str(info.value)
-    drv.rollback(emu, backup)
+    assert info.value.change is not None and info.value.change.uncommitted
+    drv.rollback(emu, backup, info.value.change)
     assert "rollback 0" in emu.commands and "rollback 1" not in emu.commands
     assert emu.candidate_lines() == emu.running_lines() == JUNOS_RUNNING.splitlines()
 
@@ -480,3 +483,23 @@ def test_option_dependent_commit() -> None:
     assert "ike peer cloud1" not in emu.running_lines()
     drv.commit(emu)
     assert "ike peer cloud1" in emu.running_lines()
+
+
+
+def test_the_change_record_is_all_a_later_rollback_needs(tmp_path: Any) -> None:
+    """No driver state: a new driver (a later `tunnelsmith rollback` process) gets the record from the run."""
+    from tunnelsmith.platforms.base import Change
+    from tunnelsmith.rundir import RunDir
+
+    drv, emu, r, backup = junos_pushed()
+    change = drv.push(emu, r, backup).change
+    assert change is not None
+    drv.commit(emu, confirmed_minutes=5, change=change)
+    run = RunDir.create(str(tmp_path))
+    run.write_change(change)
+    back = run.read_change(change.host)
+    assert back == Change(host=change.host, platform="fake_junos", applied=change.applied, committed=True,
+                          confirm_minutes=5)
+    assert "rendered" not in (tmp_path / run.run_id / change.host / "change.json").read_text()
+    CliDriver(JUNOS).rollback(emu, backup, back)
+    assert "rollback 1" in emu.commands and emu.running_lines() == JUNOS_RUNNING.splitlines()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from tunnelsmith import secrets as secretmod
@@ -98,11 +98,45 @@ class Backup:
 
 
 @dataclass
+class Change:
+    """What one push did on one device: the record commit, confirm and rollback work from.
+
+    No driver keeps state of its own between calls: `push` returns this, `commit`/`save` update
+    it, `rollback` reads it, and the run directory keeps it (`change.json`), so a later
+    `tunnelsmith rollback` process knows as much as the process that pushed.
+    """
+
+    host: str
+    platform: str
+    applied: int = 0  # lines accepted / files written
+    committed: bool = False  # the candidate was committed (platforms with a commit step)
+    confirm_minutes: int | None = None  # a `commit confirmed N` that no later commit confirmed yet
+    saved: bool = False
+    # in this process only, never written out: what activation compares (files platforms)
+    rendered: RenderedConfig | None = field(default=None, repr=False, compare=False)
+    before: Backup | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def uncommitted(self) -> bool:
+        """Lines sit in the candidate configuration, not active (discard them rather than roll back)."""
+        return self.applied > 0 and not self.committed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k not in ("rendered", "before")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Change:
+        return cls(**{k: data[k] for k in ("host", "platform", "applied", "committed", "confirm_minutes", "saved")
+                      if k in data})
+
+
+@dataclass
 class PushResult:
     changed: bool
     diff: str  # masked
     applied: int = 0  # files written or lines accepted
     messages: list[str] = field(default_factory=list)
+    change: Change | None = None
 
 
 def unified_diff(before: dict[str, str | None], after: dict[str, str]) -> str:
@@ -140,16 +174,16 @@ class PlatformDriver(ABC):
         """Apply the rendered config. Raises PushError saying how far it got."""
 
     @abstractmethod
-    def commit(self, conn: Connection, confirmed_minutes: int | None = None) -> str:
-        """Make the pushed config active (Junos commit; strongSwan load). Returns device output."""
+    def commit(self, conn: Connection, confirmed_minutes: int | None = None, *, change: Change | None = None) -> str:
+        """Make the pushed config active (Junos commit; strongSwan load); record it in `change`."""
 
     @abstractmethod
-    def save(self, conn: Connection) -> str:
-        """Persist the running config (write memory / save)."""
+    def save(self, conn: Connection, *, change: Change | None = None) -> str:
+        """Persist the running config (write memory / save); record it in `change`."""
 
     @abstractmethod
-    def rollback(self, conn: Connection, backup: Backup) -> str:
-        """Put back exactly what `backup` holds."""
+    def rollback(self, conn: Connection, backup: Backup, change: Change | None = None) -> str:
+        """Put back exactly what `backup` holds; `change` (from push) says whether it was committed."""
 
     # --- status ---------------------------------------------------------------------------
     def _when(self, item: dict[str, Any]) -> bool:

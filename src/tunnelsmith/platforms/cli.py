@@ -18,7 +18,7 @@ from typing import Any
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import PushError
 from tunnelsmith.platforms import rollback as rollbackmod
-from tunnelsmith.platforms.base import Backup, Connection, PlatformDriver, PushResult
+from tunnelsmith.platforms.base import Backup, Change, Connection, PlatformDriver, PushResult
 from tunnelsmith.platforms.cfgtree import CfgLine, Comparer, missing_lines
 from tunnelsmith.platforms.dialogue import Dialogue, as_list, first_match
 from tunnelsmith.platforms.kinds import register
@@ -37,7 +37,6 @@ class CliDriver(PlatformDriver):
 
     def __init__(self, spec: Any, options: dict[str, Any] | None = None):
         super().__init__(spec, options)
-        self._uncommitted: set[int] = set()  # connections holding pushed, uncommitted lines
 
     # --- data --------------------------------------------------------------------------
     @property
@@ -108,8 +107,7 @@ class CliDriver(PlatformDriver):
         talk = self.talk
         errors = talk.errors()
         talk.enter(conn)
-        if self.has_commit():
-            self._uncommitted.add(id(conn))
+        change = Change(host=rendered.host, platform=self.spec.name)
         applied = 0
         for no, line in enumerate(lines, 1):
             out = talk.send_line(conn, line)
@@ -126,16 +124,20 @@ class CliDriver(PlatformDriver):
                                     secretmod.mask(str(exc)))
                 raise PushError(
                     f"{rendered.host}: line {no} rejected by the device: {masked_line}\n{masked_out}",
-                    line_no=no, line=masked_line, applied=applied, rollback_hint=self._hint(applied, len(lines)))
+                    line_no=no, line=masked_line, applied=applied, rollback_hint=self._hint(applied, len(lines)),
+                    change=change)
             applied += 1
+            change.applied = applied
         if not self.has_commit():
             talk.leave(conn)
         log.info("%s: %d lines sent", rendered.host, applied)
-        return PushResult(changed=True, diff=diff, applied=applied,
+        if not self.has_commit():
+            change.committed = True  # each accepted line is active
+        return PushResult(changed=True, diff=diff, applied=applied, change=change,
                           messages=[f"{applied} lines accepted"
                                     + (" into the candidate; commit to activate" if self.has_commit() else "")])
 
-    def commit(self, conn: Connection, confirmed_minutes: int | None = None) -> str:
+    def commit(self, conn: Connection, confirmed_minutes: int | None = None, *, change: Change | None = None) -> str:
         """commit_check, then commit (or commit_confirmed); a later plain commit confirms. No-op without commit."""
         if not self.has_commit():
             return ""
@@ -156,20 +158,24 @@ class CliDriver(PlatformDriver):
         res = talk.command(conn, command)
         out += res
         talk.check(f"`{command}`", res, "commit_error_patterns", hint)
-        self._uncommitted.discard(id(conn))
+        if change is not None:
+            change.committed = True
+            change.confirm_minutes = int(confirmed_minutes) if confirmed_minutes else None
         out += talk.leave(conn)
         return secretmod.mask(out)
 
-    def save(self, conn: Connection) -> str:
+    def save(self, conn: Connection, *, change: Change | None = None) -> str:
         """config.save, answering config.save_confirm prompts; no-op when commit persists."""
         command = self.cfg.get("save")
         if not command:
             return ""
         out = self.talk.ask(conn, command, as_list(self.cfg.get("save_confirm")))
         self.talk.check(f"`{command}`", out, "save_error_patterns")
+        if change is not None:
+            change.saved = True
         return secretmod.mask(out)
 
-    def rollback(self, conn: Connection, backup: Backup) -> str:
+    def rollback(self, conn: Connection, backup: Backup, change: Change | None = None) -> str:
         """Put back exactly what `backup` holds, per the platform's `config.rollback` data (platforms/rollback.py)."""
         method = self.rb.get("method")
         if method not in ROLLBACK_METHODS:
@@ -177,13 +183,13 @@ class CliDriver(PlatformDriver):
                             f"known: {', '.join(ROLLBACK_METHODS)}); restore by hand from the backup",
                             rollback_hint="the backup holds the previous running config")
         try:
-            out = rollbackmod.STRATEGIES[method](self, conn, backup)
+            out = rollbackmod.STRATEGIES[method](self, conn, backup, change)
         except PushError as exc:
             if method == "reapply" or self.rb.get("fallback") != "reapply":
                 raise
             log.warning("%s: rollback by %s failed (%s); falling back to reapply", backup.host, method,
                         secretmod.mask(str(exc)))
-            out = rollbackmod.by_reapply(self, conn, backup)
+            out = rollbackmod.by_reapply(self, conn, backup, change)
         return secretmod.mask(out)
 
     def negate(self, line: str) -> str:

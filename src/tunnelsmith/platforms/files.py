@@ -19,7 +19,7 @@ from typing import Any
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import PushError
 from tunnelsmith.platforms import sections
-from tunnelsmith.platforms.base import Backup, Connection, PlatformDriver, PushResult, open_sftp
+from tunnelsmith.platforms.base import Backup, Change, Connection, PlatformDriver, PushResult, open_sftp
 from tunnelsmith.platforms.kinds import register
 from tunnelsmith.render import RenderedConfig
 
@@ -60,15 +60,13 @@ class FilesDriver(PlatformDriver):
             sftp.close()
         return Backup(host=rendered.host, platform=self.spec.name, files=files)
 
-    _pushed: RenderedConfig | None = None
-    _backup: Backup | None = None
-
     def push(self, conn: Connection, rendered: RenderedConfig, backup: Backup) -> PushResult:
-        self._pushed, self._backup = rendered, backup
+        change = Change(host=rendered.host, platform=self.spec.name, rendered=rendered, before=backup)
         changed = {p: c for p, c in rendered.files.items() if backup.files.get(p) != c}
         diff = self.diff(backup, rendered)
         if not changed:
-            return PushResult(changed=False, diff="", messages=["no change: device files already match"])
+            return PushResult(changed=False, diff="", messages=["no change: device files already match"],
+                              change=change)
         mode = int(str(self._files_cfg().get("mode", "0600")), 8)
         sftp = open_sftp(conn)
         written = 0
@@ -78,7 +76,7 @@ class FilesDriver(PlatformDriver):
                 rc, out = run(conn, f"mkdir -p {shlex.quote(directory)}")
                 if rc != 0:
                     raise PushError(f"cannot create {directory}: {secretmod.mask(out)}", applied=written,
-                                    rollback_hint=self._hint(written))
+                                    rollback_hint=self._hint(written), change=change)
                 tmp = f"{path}.tunnelsmith-{pysecrets.token_hex(4)}"
                 try:
                     with sftp.open(tmp, "w") as fh:
@@ -89,11 +87,12 @@ class FilesDriver(PlatformDriver):
                     with contextlib.suppress(OSError):
                         sftp.remove(tmp)
                     raise PushError(f"writing {path} failed: {exc}", applied=written,
-                                    rollback_hint=self._hint(written)) from None
+                                    rollback_hint=self._hint(written), change=change) from None
                 written += 1
+                change.applied = written
         finally:
             sftp.close()
-        return PushResult(changed=True, diff=diff, applied=written,
+        return PushResult(changed=True, diff=diff, applied=written, change=change,
                           messages=[f"wrote {p}" for p in changed])
 
     def _hint(self, written: int) -> str:
@@ -129,13 +128,15 @@ class FilesDriver(PlatformDriver):
                 notes.append(f"took down {name} (changed)")
         return "\n".join(notes)
 
-    def commit(self, conn: Connection, confirmed_minutes: int | None = None) -> str:
+    def commit(self, conn: Connection, confirmed_minutes: int | None = None, *, change: Change | None = None) -> str:
+        """Activate the written files; with the push's `change`, first take down what changed."""
         out = ""
-        if self._pushed is not None and self._backup is not None:
-            out = self._take_down(conn, self._backup.files, dict(self._pushed.files))
+        if change is not None and change.rendered is not None and change.before is not None:
+            out = self._take_down(conn, change.before.files, dict(change.rendered.files))
         out += self._activate(conn)
-        if self._pushed is not None:
-            out += self._ensure_up(conn, self._pushed)
+        if change is not None and change.rendered is not None:
+            out += self._ensure_up(conn, change.rendered)
+            change.committed = True
         return out
 
     def _ensure_up(self, conn: Connection, rendered: RenderedConfig) -> str:
@@ -158,10 +159,12 @@ class FilesDriver(PlatformDriver):
                 notes.append(f"initiated {child} (not up after activation)")
         return secretmod.mask("\n" + "\n".join(notes)) if notes else ""
 
-    def save(self, conn: Connection) -> str:
+    def save(self, conn: Connection, *, change: Change | None = None) -> str:
+        if change is not None:
+            change.saved = True
         return ""  # files persist by themselves
 
-    def rollback(self, conn: Connection, backup: Backup) -> str:
+    def rollback(self, conn: Connection, backup: Backup, change: Change | None = None) -> str:
         current = self.backup(conn, RenderedConfig(host=backup.host, platform=self.spec.name, side="device",
                                                    files={p: "" for p in backup.files})).files
         sftp = open_sftp(conn)

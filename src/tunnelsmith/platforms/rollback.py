@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import PushError
-from tunnelsmith.platforms.base import Backup, Connection
+from tunnelsmith.platforms.base import Backup, Change, Connection
 from tunnelsmith.platforms.cfgtree import CfgLine, indent_of
 from tunnelsmith.platforms.dialogue import as_list, first_match
 
@@ -34,9 +34,9 @@ def backup_file_name(running: str) -> str:
 
 
 # --- commands ------------------------------------------------------------------------------------
-def by_commands(drv: CliDriver, conn: Connection, backup: Backup) -> str:
+def by_commands(drv: CliDriver, conn: Connection, backup: Backup, change: Change | None = None) -> str:
     talk = drv.talk
-    pending = id(conn) in drv._uncommitted
+    pending = change is not None and change.uncommitted
     commands = as_list(drv.rb.get("uncommitted")) if pending and drv.rb.get("uncommitted") else \
         as_list(drv.rb.get("commands"))
     out = talk.enter(conn)
@@ -49,7 +49,6 @@ def by_commands(drv: CliDriver, conn: Connection, backup: Backup) -> str:
         out += drv.commit(conn)
     else:
         out += talk.leave(conn)
-    drv._uncommitted.discard(id(conn))
     return out
 
 
@@ -61,7 +60,7 @@ def prepare(drv: CliDriver, conn: Connection, running: str) -> None:
     drv.talk.check(f"`{command}`", out, hint="nothing was changed yet", rollback=True)
 
 
-def by_configure_replace(drv: CliDriver, conn: Connection, backup: Backup) -> str:
+def by_configure_replace(drv: CliDriver, conn: Connection, backup: Backup, change: Change | None = None) -> str:
     talk = drv.talk
     name = backup_file_name(backup.files.get(OUTPUT) or "")
     command = str(drv.rb["command"]).format(backup_file=name)
@@ -70,7 +69,6 @@ def by_configure_replace(drv: CliDriver, conn: Connection, backup: Backup) -> st
     out += res
     talk.check(f"rollback `{command}`", res, rollback=True,
                hint="the device still runs the pushed config; restore from the backup by hand")
-    drv._uncommitted.discard(id(conn))
     return out
 
 
@@ -145,7 +143,7 @@ def parents(lines: list[CfgLine], target: CfgLine) -> list[str]:
     return out
 
 
-def by_reapply(drv: CliDriver, conn: Connection, backup: Backup) -> str:
+def by_reapply(drv: CliDriver, conn: Connection, backup: Backup, change: Change | None = None) -> str:
     cmp = drv.comparer()
     before = backup.files.get(OUTPUT) or ""
     before_lines = cmp.parse(before)
@@ -172,7 +170,6 @@ def by_reapply(drv: CliDriver, conn: Connection, backup: Backup) -> str:
         out += drv.commit(conn)
     else:
         out += drv.talk.leave(conn)
-    drv._uncommitted.discard(id(conn))
     if final_paths != before_paths:
         extra = sorted(" / ".join(p) for p in final_paths - before_paths)
         lost = sorted(" / ".join(p) for p in before_paths - final_paths)
@@ -181,7 +178,7 @@ def by_reapply(drv: CliDriver, conn: Connection, backup: Backup) -> str:
     return out
 
 
-Strategy = Callable[["CliDriver", Connection, Backup], str]
+Strategy = Callable[["CliDriver", Connection, Backup, "Change | None"], str]
 STRATEGIES: dict[str, Strategy] = {
     "commands": by_commands,
     "configure_replace": by_configure_replace,
