@@ -93,6 +93,9 @@ def since(lines: list[str], when: datetime | None, diag: dict[str, Any], slack: 
     keep = []
     for ln in lines:
         t = _timestamp(ln, diag)
+        if t is not None and (t.year == 1900) != (when.year == 1900):
+            # syslog stamps carry no year (strptime gives 1900): compare within the other's year
+            t = t.replace(year=when.year) if t.year == 1900 else t.replace(year=1900)
         if t is None or (t - when).total_seconds() >= -slack:
             keep.append(ln)
     return keep

@@ -100,3 +100,13 @@ def test_a_passing_tunnel_has_no_diagnosis(lab_inv: inventory.Inventory) -> None
     case = load(DATA / "no_route--ctyun-a.json")
     ok = {**case["verdict"], "ping": {**case["verdict"]["ping"], "received": 3, "loss_pct": 0.0}}
     assert replay({**case, "verdict": ok}, lab_inv) is None
+
+
+def test_peer_lines_without_a_year_compare_with_a_device_stamp_that_has_one() -> None:
+    from datetime import datetime
+
+    from tunnelsmith.diagnose import since
+
+    diag = {"timestamp": {"regex": r"^(\w{3} +\d+ \d\d:\d\d:\d\d)", "format": "%b %d %H:%M:%S"}}
+    lines = ["Dec  1 23:08:01 11[IKE] old", "Dec  1 23:08:09 11[IKE] new"]
+    assert since(lines, datetime(2026, 12, 1, 23, 8, 8), diag) == ["Dec  1 23:08:09 11[IKE] new"]
