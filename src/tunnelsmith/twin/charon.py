@@ -17,6 +17,7 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from tunnelsmith.platforms import spec as pspec
@@ -33,7 +34,9 @@ _DH = {"MODP_768": 1, "MODP_1024": 2, "MODP_1536": 5, "MODP_2048": 14, "MODP_307
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+@cache
 def engine() -> pspec.PlatformSpec:
+    """Looked up once per process: each activation builds a config, and the scan costs ~0.1 s."""
     from tunnelsmith.render import emulation_platforms
 
     names = emulation_platforms()
