@@ -359,8 +359,10 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
     st = state.load(d)
     out = LabStatus(lab_dir=str(d))
     expected: list[tuple[str, str, str, tuple[str, int] | None, tuple[str, ...]]] = []
+    planned: dict[str, plan.Node] = {}
     if inv is not None:
         pl = plan.build(inv)
+        planned = {n.name: n for n in pl.nodes}
         expected = [(n.name, n.kind, n.ns, (str(n.mgmt.dev_addr.ip), n.mgmt.port) if n.mgmt else None,
                      n.roles) for n in pl.nodes]
     else:
@@ -383,6 +385,11 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
         for role in extra:
             p = procs.get(role)
             n.pids[role] = p.pid if p is not None and p.alive() else None
+        pn = planned.get(name)
+        if inv is not None and pn is not None and ns_state is not None:
+            for tname, i in pn.tunnel_ns:  # a cloud end in a tunnel namespace: its charon
+                proc = tunnelns.recorded(_cloud_tunnel(inv, pn, Path(ns_state.dir), tname, i))
+                n.pids[f"tunnel{i}"] = proc.pid if proc is not None else None
         holder = procs.get("holder")
         n.vici = bool(holder and holder.alive() and n.pids.get("charon") and _vici_ok(holder))
         if kind == "device":
@@ -458,6 +465,24 @@ def exec_in(lab_dir: str | Path | None, node: str, argv: Sequence[str], check: b
     p = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
     if check and p.returncode != 0:
         raise LabError(f"{' '.join(argv)} failed in lab node {node} ({p.returncode}): "
+                       f"{secretmod.mask((p.stdout + p.stderr).strip())}")
+    return p
+
+
+def charon_uris(lab_dir: str | Path | None, node: str) -> list[str | None]:
+    """Every charon of a node: its own (None: the default socket) and each tunnel namespace's vici URI."""
+    ndir = _node_dir(lab_path(lab_dir), node)
+    return [None, *(f"unix://{p}" for p in sorted((ndir / "tunnels").glob("t*/charon.vici")))]
+
+
+def swanctl(lab_dir: str | Path | None, node: str, args: Sequence[str], uri: str | None = None,
+            check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """swanctl against one of a node's charons (see `charon_uris`); tunnel namespaces' from the host."""
+    if uri is None:
+        return exec_in(lab_dir, node, ["swanctl", *args], check=check, timeout=timeout)
+    p = subprocess.run(["swanctl", *args, "--uri", uri], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise LabError(f"swanctl {' '.join(args)} failed for {node} ({uri}): "
                        f"{secretmod.mask((p.stdout + p.stderr).strip())}")
     return p
 
