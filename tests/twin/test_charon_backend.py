@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tunnelsmith.twin import charon
-from tunnelsmith.twin.grammar import compile_grammar
+from tunnelsmith.twin.grammar import GrammarError, compile_grammar
 from tunnelsmith.twin.model import Interpretation, Proposal, TwinTunnel
 
 
@@ -71,3 +73,29 @@ def test_grammar_modes_tokens_and_negation() -> None:
     assert not g.accepts("isakmp", "encryption aes-129")
     assert not g.accepts("top", "encryption aes")  # right words, wrong mode
     assert g.accepts("top", "no hostname r1") and not g.accepts("top", "no hostnam r1")
+
+
+def test_a_single_valued_setting_typed_again_replaces_its_line() -> None:
+    g = compile_grammar({"tokens": {"num": r"\d+"},
+                         "modes": {"top": [{"match": "ipsec profile <num>", "enter": "prof"}],
+                                   "prof": ["sa duration (?:time-based|traffic-based) <num>", "peer <num>"]},
+                         "settings": {"prof": ["sa duration (?:time-based|traffic-based)"]}})
+    assert g.replaces("prof", "sa duration time-based 3600", "sa duration  time-based 1800")
+    assert not g.replaces("prof", "sa duration traffic-based 3600", "sa duration time-based 1800")  # another setting
+    assert not g.replaces("prof", "peer 1", "peer 2")  # not declared single-valued: lines accumulate
+    with pytest.raises(GrammarError, match="unknown mode 'nope'"):
+        compile_grammar({"modes": {"top": []}, "settings": {"nope": ["x"]}})
+
+
+def test_the_twin_replaces_a_changed_lifetime_instead_of_keeping_both() -> None:
+    """A changed value must take effect on the twin, as on the device (Comware ipsec profile)."""
+    from tunnelsmith.platforms import spec as pspec
+    from tunnelsmith.platforms.emulator import CliEmulator, dump_tree
+    from tunnelsmith.twin import platform as twinplat
+
+    running = ["ipsec profile p1 isakmp", " transform-set p1", " sa duration time-based 3600"]
+    emu = CliEmulator(pspec.load("hp_comware"), running, grammar=twinplat.load("hp_comware").grammar)
+    emu.execute("system-view")
+    for line in ("ipsec profile p1 isakmp", " sa duration time-based 1800", "quit", "return"):
+        emu.execute(line)
+    assert dump_tree(emu.active) == ["ipsec profile p1 isakmp", " transform-set p1", " sa duration time-based 1800"]
