@@ -32,7 +32,8 @@ def test_down_leaves_nothing_then_up_gives_a_fresh_lab(lab: Lab) -> None:
     records = [json.loads(r.read_text()) for r in lab.lab_dir.glob("nodes/*/tunnels/*/tunnel.json")]
     tunnel_ns = {r["tunnel"]["ns"] for r in records}
     charons = [Proc(**r["charon"]) for r in records if r["charon"]]
-    assert len(tunnel_ns) == len(charons) == 20  # 10 route-based twin tunnels, a namespace on each end
+    # the cloud ends of the 10 route-based twin tunnels (the twins build theirs once configured)
+    assert len(tunnel_ns) == len(charons) >= 10
     assert tunnel_ns <= _netns() and all(p.alive() for p in charons)
     result = labapi.down(lab.lab_dir)
     assert any(c.startswith("netns ts-inet") for c in result.changed)
