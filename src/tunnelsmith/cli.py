@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    secretmod.guard_terminal()  # masked stderr, one-line third-party logs, no raw tracebacks
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

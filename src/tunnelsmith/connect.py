@@ -25,7 +25,14 @@ class ConnectError(TunnelsmithError):
 def netmiko_params(device: Device, *, trust_on_first_use: bool = False, inventory_dir: str | None = None,
                    session_log: Path | None = None) -> dict[str, Any]:
     ssh = device.ssh
-    known_hosts = secretmod.expand_path(ssh.get("known_hosts") or "~/.ssh/known_hosts")
+    try:
+        known_hosts = secretmod.expand_path(ssh.get("known_hosts") or "~/.ssh/known_hosts")
+        key_file = secretmod.expand_path(ssh["key_file"]) if ssh.get("key_file") else None
+    except secretmod.SecretError as exc:
+        raise ConnectError(f"{device.name}: data.ssh: {exc}") from None
+    if key_file is not None and not key_file.is_file():
+        raise ConnectError(f"{device.name}: data.ssh.key_file: {secretmod.shorten(str(key_file))!r} does not exist "
+                           "or is not a file")
     tofu = trust_on_first_use or bool(ssh.get("trust_on_first_use"))
     params: dict[str, Any] = {
         "device_type": pspec.load(device.platform).netmiko_device_type,
@@ -40,17 +47,43 @@ def netmiko_params(device: Device, *, trust_on_first_use: bool = False, inventor
         "conn_timeout": float(ssh.get("timeout", 10)),
         "fast_cli": False,
     }
-    if ssh.get("key_file"):
+    if key_file is not None:
         params["use_keys"] = True
-        params["key_file"] = str(secretmod.expand_path(ssh["key_file"]))
+        params["key_file"] = str(key_file)
     if device.password is not None:
         params["password"] = secretmod.resolve(device.password, Path(inventory_dir) if inventory_dir else None)
     if session_log is not None:
-        from netmiko.session_log import SessionLog
-
         no_log = {f"s{i}": v for i, v in enumerate(secretmod.MASKER.values())}
-        params["session_log"] = SessionLog(file_name=str(session_log), no_log=no_log)
+        params["session_log"] = masking_session_log(session_log, no_log)
     return params
+
+
+def masking_session_log(path: Path, no_log: dict[str, str]) -> Any:
+    """A Netmiko session log that writes whole lines through the masker.
+
+    Netmiko's own no_log replaces literal values only; device output also shows keys in their
+    encrypted forms (Junos $9$, Cisco type 7, Huawei %^%#), which only `secrets.mask` recognises,
+    and only on a whole line (a key split across two channel reads would slip through).
+    """
+    from netmiko.session_log import SessionLog
+
+    class MaskingSessionLog(SessionLog):  # type: ignore[misc]
+        def _flush_buffer(self, final: bool = False) -> None:
+            if self.session_log is None:
+                return
+            data = self._read_buffer()
+            if not final:
+                cut = data.rfind("\n") + 1
+                if cut == 0 and len(data) < 65536:
+                    self.slog_buffer.write(data)  # an unfinished line waits for its end
+                    return
+                if cut:
+                    self.slog_buffer.write(data[cut:])
+                    data = data[:cut]
+            if data:
+                self._write(secretmod.mask(self.no_log_filter(data)))
+
+    return MaskingSessionLog(file_name=str(path), no_log=no_log)
 
 
 @contextmanager

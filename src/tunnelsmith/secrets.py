@@ -231,27 +231,35 @@ def shorten(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
 
 
+class _StderrHandler(logging.Handler):
+    """Writes each record as one masked line to whatever sys.stderr is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            sys.stderr.write(mask(text.replace("\n", "\n    ")) + "\n")
+        except Exception:  # a broken terminal must not end the run
+            self.handleError(record)
+
+
 def guard_terminal() -> None:
     """Everything reaching stderr is masked: Python's, third-party libraries' log lines and crashes.
 
-    stderr is wrapped in a MaskingStream; the root logger writes WARNING and above through it in
-    one line per record (third-party tracebacks dropped); an unexpected exception prints one
-    masked line, its traceback only with TUNNELSMITH_DEBUG=1 (masked too).
+    stderr is wrapped in a MaskingStream; the root logger writes WARNING and above through it, one
+    masked record each (third-party tracebacks reduced to their message); an unexpected exception
+    prints one masked line, its masked traceback only with TUNNELSMITH_DEBUG=1.
     """
     if not isinstance(sys.stderr, MaskingStream):
         sys.stderr = MaskingStream(sys.stderr)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(MaskingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        if getattr(old, "_tunnelsmith", False):
-            root.removeHandler(old)
-    handler._tunnelsmith = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler(logging.WARNING)
+        handler.addFilter(MaskingFilter())
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        logging.lastResort = handler
     if root.level == logging.NOTSET or root.level < logging.WARNING:
         root.setLevel(logging.WARNING)
-    logging.lastResort = handler
     logging.captureWarnings(True)
     sys.excepthook = _excepthook
 

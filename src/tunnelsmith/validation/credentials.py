@@ -21,6 +21,12 @@ def check_secrets(inv: Inventory, r: Report) -> None:
     """Resolve every reference; check PSK values against platform and provider rules (never print them)."""
     d = Path(inv.directory)
     for device in inv.devices.values():
+        for key in ("key_file", "known_hosts"):
+            raw = (device.ssh or {}).get(key)
+            if isinstance(raw, str):
+                why = _path_problem(raw)
+                if why:
+                    r.host(device.name, f"data.ssh.{key}", why)
         if device.password is None:
             continue
         try:
@@ -41,8 +47,23 @@ def check_secrets(inv: Inventory, r: Report) -> None:
             r.tunnel(t, "psk", f"the pre-shared key ({t.psk.describe()}) {why}")
 
 
+def _path_problem(raw: str) -> str | None:
+    """Why an SSH key or known_hosts path cannot be used (never expanding a variable into the message).
+
+    Whether the key file exists is checked when connecting: the lab creates its key at `lab up`.
+    """
+    try:
+        secretmod.expand_path(raw)
+    except secretmod.SecretError as exc:
+        return str(exc)
+    return None
+
+
 def _psk_problems(value: str, device: Device, cloud: CloudGateway) -> list[str]:
     out: list[str] = []
+    if value.lower() in secretmod.vocabulary():
+        out.append("is a word of the platforms' configuration language; it is guessable, and masking it in "
+                   "device output would show where it stands")
     if len(value) < secretmod.PSK_MIN_LENGTH:
         out.append(f"is {len(value)} characters long; use at least {secretmod.PSK_MIN_LENGTH} (a short key is "
                    "guessable offline from one captured IKE exchange)")
