@@ -16,6 +16,7 @@ from tunnelsmith.runbooks.common import load_checked
 
 from tunnelsmith import inventory, render
 from tunnelsmith.errors import InventoryError, Problem
+from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.cli import CliDriver
 from tunnelsmith.validate import validate
 
@@ -182,3 +183,23 @@ def test_identity_forms_follow_platform_data(tmp_path: Path, monkeypatch: pytest
     d = write_inventory(tmp_path, "cisco_ios", monkeypatch)
     identity(d, "carol@example.com")
     assert_refused(d, "identities.remote", "an FQDN")
+
+
+@pytest.mark.parametrize(("platform", "key", "value"), [("strongswan", "format", "swanctl.conf"),
+                                                        ("juniper_junos", "policy_vpn", "st1"),
+                                                        ("cisco_ios", "ikev1_auth", "psk")])
+def test_option_outside_its_choices_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str,
+                                               key: str, value: str) -> None:
+    """A strongSwan `format` nobody spells matched no output: the config files were silently not rendered."""
+    d = write_inventory(tmp_path, platform, monkeypatch)
+    option(d, platform, key, value)
+    assert_refused(d, f"data.{platform}.{key}", "must be one of")
+
+
+@pytest.mark.parametrize("platform", pspec.available())
+def test_option_choices_name_options_and_hold_their_defaults(platform: str) -> None:
+    raw = pspec.load(platform).raw
+    defaults = raw.get("option_defaults") or {}
+    for key, choices in (raw.get("option_choices") or {}).items():
+        assert key in defaults, f"{platform}: option_choices names {key}, which option_defaults lacks"
+        assert defaults[key] in choices, f"{platform}: the default of {key} is not one of its choices"

@@ -186,6 +186,7 @@ PLATFORM = {
         "driver": STR,
         "netmiko_device_type": STR,
         "option_defaults": {"type": "object"},
+        "option_choices": {"type": "object", "additionalProperties": {"type": "array", "minItems": 1}},
         "default_variant": OPT_STR,
         "variants": STR_LIST,
         "sides": _obj({"device": SIDE, "cloud": SIDE}, ("device",)),

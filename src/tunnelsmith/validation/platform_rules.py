@@ -96,6 +96,9 @@ def option_problem(spec: pspec.PlatformSpec, key: str, value: Any) -> str | None
     if isinstance(value, (dict, list, tuple, set)):
         kind = "a mapping" if isinstance(value, dict) else "a list"
         return f"must be one value, not {kind} (it would be rendered as Python text)"
+    choices = (spec.raw.get("option_choices") or {}).get(key)
+    if choices and value not in choices:
+        return f"must be one of {', '.join(map(str, choices))}, not {_short(value)}"
     defaults = spec.raw.get("option_defaults") or {}
     default = defaults.get(key)
     if isinstance(default, bool) and not isinstance(value, bool):
