@@ -278,3 +278,46 @@ def test_output_check_catches_an_injected_line_and_a_key() -> None:
     with pytest.raises(AssertionError):
         _check_outputs(["key 7 " + secretmod.cisco_type7(PSK_BASE + "000x", 7)], [PSK_BASE + "000x"], None)
     _check_outputs(["crypto map m 10 reload fuzzcmd"], [PSK_BASE], "reload fuzzcmd")  # not its own line
+
+
+CLI_CASES = max(1, CASES // 20)
+
+
+@seed(8)
+@settings(max_examples=CLI_CASES, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                 HealthCheck.data_too_large])
+@given(case=cases())
+def test_cli_validate_and_render_exit_0_or_2_with_masked_located_output(
+        workdir: Path, capsys: pytest.CaptureFixture[str], case: tuple[Sample, tuple[Any, ...], Any, str | None]
+        ) -> None:
+    """Through `tunnelsmith validate` and `render` (in-process): exit 0 or 2, no traceback, no key."""
+    from tunnelsmith import cli
+
+    sample, target, value, cmd = case
+    _run_case(workdir, sample, target, value, cmd)  # writes the case's files; asserts as above
+    d = workdir / sample.directory.name
+    env = dict(sample.psk_env)
+    if target[0] == "psk" and isinstance(value, str):
+        env[target[1]] = value.replace("\x00", "") or "x"
+    saved = {k: os.environ.get(k) for k in [*env, "TUNNELSMITH_LAB_DIR"]}
+    os.environ.update(env)
+    os.environ["TUNNELSMITH_LAB_DIR"] = str(d / "lab-state")
+    try:
+        for argv in (["validate", "-i", str(d)], ["render", "-i", str(d)]):
+            secretmod.clear_cache()
+            code = cli.main(argv)
+            out = capsys.readouterr()
+            assert code in (0, 2), (argv, code, out.err[-500:])
+            assert "Traceback" not in out.out + out.err
+            psks = [v for k, v in sample.psk_env.items() if not (target[0] == "psk" and target[1] == k)]
+            _check_outputs([out.out, out.err], psks, cmd)
+            if code == 2:
+                assert out.err.strip(), "exit 2 without saying why"
+                break
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
