@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tunnelsmith.errors import InventoryError, Problem
-from tunnelsmith.inventory import load
+from tunnelsmith.errors import Problem
+from tunnelsmith.inventory import echo, load, load_partial
 from tunnelsmith.model import Inventory
 from tunnelsmith.validation.addressing import check_cloud_ips, check_inside, check_ping, check_subnets
 from tunnelsmith.validation.credentials import check_secrets
@@ -44,11 +44,11 @@ CHECKS = (check_strings, check_names, check_subnets, check_provider, check_quota
 
 def check(directory: str | Path) -> list[Problem]:
     """Load and validate; every problem (the loader's included) is returned, nothing is raised."""
-    try:
-        inv = load(directory)
-    except InventoryError as exc:
-        return list(exc.problems)
-    return validate(inv)
+    inv, problems = load_partial(directory)
+    if inv is None:
+        return problems
+    semantic = [p for p in validate(inv) if not echo(p, problems)]
+    return sorted(dict.fromkeys([*problems, *semantic]), key=lambda p: (p.file, p.obj))
 
 
 def validate(inv: Inventory) -> list[Problem]:

@@ -187,6 +187,7 @@ PLATFORM = {
         "netmiko_device_type": STR,
         "option_defaults": {"type": "object"},
         "option_choices": {"type": "object", "additionalProperties": {"type": "array", "minItems": 1}},
+        "nornir_aliases": {"type": "object", "additionalProperties": {"type": ["object", "null"]}},
         "default_variant": OPT_STR,
         "variants": STR_LIST,
         "sides": _obj({"device": SIDE, "cloud": SIDE}, ("device",)),
