@@ -28,8 +28,20 @@ def check(doc: dict[str, Any], files: dict[str, str], loaded: dict[str, Loaded])
     try:
         invmodel.document_model().model_validate(doc)
     except ValidationError as exc:
-        return [_problem(e, doc, files, loaded) for e in exc.errors()]
+        return [_problem(e, doc, files, loaded) for e in _expanded(exc.errors())]
     return []
+
+
+def _expanded(errors: list[Any]) -> list[Any]:
+    """One error per tunnel and key for the tunnels file's "required unless defaulted" check."""
+    out = []
+    for e in errors:
+        if e["type"] == "tunnel_required":
+            for i, key in (e.get("ctx") or {}).get("missing", []):
+                out.append({**e, "type": "missing", "loc": (*tuple(e["loc"]), "tunnels", i, key)})
+        else:
+            out.append(e)
+    return out
 
 
 def pruned(doc: dict[str, Any], rounds: int = 25) -> dict[str, Any] | None:
@@ -42,7 +54,7 @@ def pruned(doc: dict[str, Any], rounds: int = 25) -> dict[str, Any] | None:
             model.model_validate(doc)
             return doc
         except ValidationError as exc:
-            targets = {_target(e) for e in exc.errors()}
+            targets = {_target(e) for e in _expanded(exc.errors())}
         if None in targets:
             return None
         for loc in sorted(targets, key=lambda t: [str(x) for x in t], reverse=True):  # later list items first
@@ -59,6 +71,8 @@ def _target(e: Any) -> tuple[Any, ...] | None:
     loc = tuple(p for p in loc if p != "[key]")
     if e["type"] == "missing":
         loc = loc[:-1]
+        if loc[:2] == ("tunnels", "tunnels") and len(loc) == 3:  # a tunnel lacking a required key
+            return loc
     for i, part in enumerate(loc):
         if isinstance(part, int) and not (i == 2 and loc[:2] == ("tunnels", "tunnels")):
             loc = loc[:i]

@@ -61,7 +61,7 @@ def Text(pattern: str = NO_CONTROL, max_length: int = MAX_TEXT, **kw: Any) -> An
 
 
 def Int(lo: int, hi: int) -> Any:
-    return Annotated[int, BeforeValidator(_whole), Field(ge=lo, le=hi)]
+    return Annotated[int, Field(ge=lo, le=hi), BeforeValidator(_whole)]
 
 
 def _whole(v: Any) -> Any:
@@ -209,6 +209,19 @@ def _routing_rules(self: Any) -> Any:
     return self
 
 
+TUNNEL_REQUIRED = ("cloud", "device", "psk", "routing")
+
+
+def _tunnel_required(self: Any) -> Any:
+    given = set(self.defaults.model_fields_set) if self.defaults is not None else set()
+    missing = [[i, k] for i, t in enumerate(self.tunnels) for k in TUNNEL_REQUIRED
+               if k not in given and k not in t.model_fields_set]
+    if missing:
+        raise PydanticCustomError("tunnel_required", "is required (tunnels.yaml defaults do not give it)",
+                                  {"missing": missing})
+    return self
+
+
 def _one_of(*alternatives: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
     def extra(s: dict[str, Any]) -> None:
         s["oneOf"] = list(alternatives)
@@ -271,7 +284,7 @@ def document_model() -> type[BaseModel]:
     }
     for p in platforms:
         data_fields[p] = (_platform_options(p), None)
-    Data = create_model("Data", __base__=Closed, __doc__="host data (inherited the Nornir way)",
+    Data = create_model("data", __base__=Closed, __doc__="host data (inherited the Nornir way)",
                         **data_fields)
 
     class ConnectionOption(Closed):
@@ -289,8 +302,8 @@ def document_model() -> type[BaseModel]:
         "data": (Data, None),
         "connection_options": (dict[str, ConnectionOption], None),
     }
-    Defaults = create_model("Defaults", __base__=Closed, **host_fields)
-    Host = create_model("Host", __base__=Closed, groups=(list[Text(NO_BLANK, 64)], None), **host_fields)
+    Defaults = create_model("defaults", __base__=Closed, **host_fields)
+    Host = create_model("host", __base__=Closed, groups=(list[Text(NO_BLANK, 64)], None), **host_fields)
 
     algo = Text(NO_BLANK, 32)  # which names exist is the provider's and platform's business (validate)
 
@@ -369,12 +382,18 @@ def document_model() -> type[BaseModel]:
         "mtu": (Int(576, 9000), None),
         "mss": (Int(536, 8960), None),
     }
-    TunnelFields = create_model("TunnelFields", __base__=Closed, **tunnel_fields)
-    Tunnel = create_model("Tunnel", __base__=Closed, **{**tunnel_fields, "name": (Text(max_length=1024), ...)})
+    TunnelFields = create_model("tunnel_fields", __base__=Closed, **tunnel_fields)
+    Tunnel = create_model("tunnel", __base__=Closed, **{**tunnel_fields, "name": (Text(max_length=1024), ...)})
 
     class TunnelsFile(Closed):
+        """tunnels.yaml: `defaults` apply to every tunnel; what they do not give, each tunnel must."""
+
+        model_config = ConfigDict(json_schema_extra={"allOf": [
+            {"if": {"not": {"required": ["defaults"], "properties": {"defaults": {"required": [k]}}}},
+             "then": {"properties": {"tunnels": {"items": {"required": [k]}}}}} for k in TUNNEL_REQUIRED]})
         defaults: TunnelFields = None
         tunnels: list[Tunnel]
+        _required = model_validator(mode="after")(_tunnel_required)
 
     host_map = Annotated[dict[str, Host], BeforeValidator(_check_names(HOST_NAME, "host")),
                          Field(json_schema_extra=Names(HOST_NAME))]
