@@ -7,6 +7,9 @@ else ~/.ssh/known_hosts). Trusting an unknown key on first use is an explicit ch
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +23,44 @@ from tunnelsmith.platforms import spec as pspec
 
 class ConnectError(TunnelsmithError):
     pass
+
+
+# paramiko's transport thread logs its own tracebacks ("Exception (client): Error reading SSH
+# protocol banner" and the stack) through logging; with no handler at all Python's last-resort
+# handler would print them raw on stderr. Records still propagate to the root logger, where
+# `secrets.guard_terminal` prints them masked, one line each.
+for _name in ("paramiko", "netmiko"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        errors = getattr(exc, "errors", None)  # paramiko NoValidConnectionsError: {address: error}
+        if isinstance(errors, dict):
+            yield from (e for e in errors.values() if isinstance(e, BaseException))
+        exc = exc.__cause__ or exc.__context__
+
+
+def why_unreachable(exc: BaseException, timeout: float) -> str:
+    """One line telling refused, unreachable, unresolvable and timed-out connections apart."""
+    for e in _chain(exc):
+        if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused (the host answered; nothing accepts SSH on that port)"
+        if isinstance(e, socket.gaierror):
+            return "the name does not resolve (DNS)"
+        if getattr(e, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return "unreachable (no route to the host)"
+        if isinstance(e, (TimeoutError, socket.timeout)):
+            return f"timed out after {timeout:g} s (no answer: host down, unreachable or filtered)"
+        if "SSH protocol banner" in str(e):
+            return "connected, but no SSH server answered (no SSH protocol banner)"
+    text = str(exc).strip().splitlines()
+    if text and text[0].startswith("DNS failure"):
+        return "the name does not resolve (DNS)"
+    return f"timed out after {timeout:g} s"
 
 
 def netmiko_params(device: Device, *, trust_on_first_use: bool = False, inventory_dir: str | None = None,
@@ -98,11 +139,15 @@ def open_connection(device: Device, *, trust_on_first_use: bool = False, invento
                             session_log=session_log)
     try:
         conn = ConnectHandler(**params)
-    except NetmikoAuthenticationException as exc:
+    except NetmikoAuthenticationException:
         raise ConnectError(f"{device.name}: SSH authentication failed for {device.username}@"
-                           f"{device.hostname}:{device.port}") from exc
+                           f"{device.hostname}:{device.port}") from None
     except NetmikoTimeoutException as exc:
-        raise ConnectError(f"{device.name}: SSH to {device.hostname}:{device.port} timed out") from exc
+        why = why_unreachable(exc, params["conn_timeout"])
+        raise ConnectError(f"{device.name}: SSH to {device.hostname}:{device.port}: {why}") from None
+    except OSError as exc:  # a socket error netmiko did not wrap
+        why = why_unreachable(exc, params["conn_timeout"])
+        raise ConnectError(f"{device.name}: SSH to {device.hostname}:{device.port}: {why}") from None
     except SSHException as exc:
         text = secretmod.mask(str(exc))
         if "known_hosts" in text or "not found in" in text:

@@ -216,9 +216,9 @@ def _unknown_key(loc: tuple[Any, ...]) -> str:
     key = loc[-1]
     known = invmodel.known_keys(loc[:-1]) or []
     hint = suggest(key, known)
-    if not hint and invmodel.SECRET_LIKE.search(str(key)):
-        return ("looks like a secret: secrets must not be written in inventory YAML; use a reference such "
-                "as password_ref: {env: NAME} (psk: {env: NAME} in tunnels.yaml)")
+    if invmodel.SECRET_LIKE.search(str(key)):
+        return (f"unknown field {shown(key)} looks like a secret: secrets must not be written in inventory "
+                "YAML; use a reference such as password_ref: {env: NAME} (psk: {env: NAME} in tunnels.yaml)")
     listed = f"; known: {', '.join(sorted(known))}" if known else ""
     return f"unknown field {shown(key)}{hint}{listed}"
 

@@ -16,6 +16,24 @@ from tunnelsmith.validation.reporting import Report
 from tunnelsmith.validation.strings import control
 
 
+# --- SSH keys --------------------------------------------------------------------------------
+def check_ssh_keys(inv: Inventory, r: Report) -> None:
+    """Every SSH key file named exists and is a regular file (not checked by `validate --offline`)."""
+    for device in inv.devices.values():
+        raw = device.ssh.get("key_file")
+        if not raw:
+            continue
+        try:
+            path = secretmod.expand_path(str(raw))
+        except (secretmod.SecretError, ValueError) as exc:
+            r.host(device.name, "data.ssh.key_file", secretmod.mask(str(exc)))
+            continue
+        if not path.exists():
+            r.host(device.name, "data.ssh.key_file", f"SSH key file {path} does not exist")
+        elif not path.is_file():
+            r.host(device.name, "data.ssh.key_file", f"SSH key file {path} is not a regular file")
+
+
 # --- secrets ---------------------------------------------------------------------------------
 def check_secrets(inv: Inventory, r: Report) -> None:
     """Resolve every reference; check PSK values against platform and provider rules (never print them)."""
