@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,21 @@ class ConnectError(TunnelsmithError):
 # `secrets.guard_terminal` prints them masked, one line each.
 for _name in ("paramiko", "netmiko"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
+
+
+class _NoTracebackLines(logging.Filter):
+    """paramiko logs a failed transport's traceback one record per line; the connect error already
+    says what happened in one line, so those records are dropped (its one-line summary is kept)."""
+
+    _EXC = re.compile(r"^[\w.]+(Error|Exception)(:|$)")  # the exception line closing a traceback
+    _TB = ("Traceback (most recent call last)", "During handling of the above exception", "The above exception")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return bool(text.strip()) and not text.startswith((" ", "\t", *self._TB)) and not self._EXC.match(text)
+
+
+logging.getLogger("paramiko.transport").addFilter(_NoTracebackLines())
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:

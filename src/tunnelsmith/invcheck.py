@@ -170,6 +170,8 @@ def _message(e: Any, loc: tuple[Any, ...]) -> str:
         return f"has {len(value)} values {shown(value)}; the cloud accepts exactly one"
     if kind in ("enum", "int_type") and isinstance(value, str) and ("," in value or " " in value.strip()):
         return f"{shown(value)} looks like several values; give exactly one"
+    if kind == "enum" and isinstance(value, str) and _FORBIDDEN.search(value):
+        return _pattern("", value)
     if kind == "enum":
         allowed = list(ctx.get("allowed") or [])
         listed = ", ".join(str(a) for a in allowed) if len(allowed) <= 16 else ", ".join(

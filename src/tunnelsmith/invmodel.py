@@ -166,10 +166,12 @@ def _gateway_types() -> list[str]:
 
 
 def _option_type(platform: str, key: str, default: Any) -> Any:
-    """An option's type is its default's type (platform.yaml option_defaults); null defaults take text."""
+    """An option's type: one of its `option_choices` when the platform lists them, else its
+    default's type (platform.yaml option_defaults); options whose default is null take one word."""
     spec = pspec.load(platform)
-    if key == "os_version" and spec.variants:
-        return Enum(spec.variants) | None
+    choices = (spec.raw.get("option_choices") or {}).get(key)
+    if choices:
+        return Enum(list(choices)) | None
     if isinstance(default, bool):
         return bool | None
     if isinstance(default, int):

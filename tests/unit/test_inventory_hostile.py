@@ -371,3 +371,32 @@ def test_validate_offline_skips_secrets_and_keys(tmp_path: Path, monkeypatch: py
     bad = write(tmp_path / "bad", hosts=hosts_with("data.wan_mtu", 10))
     rc, text = run_cli(["validate", "--offline", "-i", str(bad)], capsys)
     assert rc == 2 and "data.wan_mtu" in text
+
+
+def test_connection_failures_print_no_traceback_records() -> None:
+    """paramiko logs a failed transport's traceback line by line and Nornir logs each failed task's
+    traceback: neither reaches a handler; paramiko's one-line summary still does."""
+    import logging
+
+    import tunnelsmith.nr  # noqa: F401  (installs the Nornir logger policy)
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    root = logging.getLogger()
+    handler = Keep()
+    root.addHandler(handler)
+    try:
+        log = logging.getLogger("paramiko.transport")
+        for line in ("Exception (client): Error reading SSH protocol banner", "Traceback (most recent call last):",
+                     '  File "x.py", line 1, in run', "EOFError", "",
+                     "During handling of the above exception, another exception occurred:",
+                     "paramiko.ssh_exception.SSHException: Error reading SSH protocol banner"):
+            log.error(line)
+        logging.getLogger("nornir.core.task").error("Host 'r1': task failed with traceback:\nTraceback ...")
+    finally:
+        root.removeHandler(handler)
+    assert seen == ["Exception (client): Error reading SSH protocol banner"]
