@@ -201,13 +201,13 @@ def _message(e: Any, loc: tuple[Any, ...]) -> str:
         return f"must be a list, not {_type(value)} {shown(value)}"
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length', 1)} entry"
-    if kind in ("secret_ref", "routing", "name", "unique"):
+    if kind in ("secret_ref", "routing", "name", "unique", "secret_key"):
         return _custom(e)
     return str(e.get("msg", kind))
 
 
 def _custom(e: Any) -> str:
-    ctx = {k: shown(v) if k in ("name", "value") else v for k, v in (e.get("ctx") or {}).items()}
+    ctx = {k: shown(v) if k in ("name", "value", "key") else v for k, v in (e.get("ctx") or {}).items()}
     try:
         return str(e.get("msg", "")).format(**ctx) if "{" in str(e.get("msg", "")) else str(e.get("msg"))
     except (KeyError, IndexError, ValueError):

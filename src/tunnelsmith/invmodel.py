@@ -198,6 +198,16 @@ def _secret_ref_check(cls: Any, v: Any) -> Any:
     return v
 
 
+def _no_secret_keys(v: Any) -> Any:
+    """Open mappings (connection extras) may hold anything but a secret."""
+    if isinstance(v, dict):
+        for k in v:
+            if SECRET_LIKE.search(str(k)):
+                raise PydanticCustomError("secret_key", "{key} looks like a secret: secrets must not be written in "
+                                          "inventory YAML; use password_ref: {{env: NAME}}", {"key": str(k)})
+    return v
+
+
 def _dpd_bool(cls: Any, v: Any) -> Any:
     return {"enabled": v} if isinstance(v, bool) else v
 
@@ -264,6 +274,12 @@ def document_model() -> type[BaseModel]:
         trust_on_first_use: bool = None
         timeout: Annotated[float, Field(gt=0, le=3600)] = None
 
+    class PeerLog(Closed):
+        """Where a cloud gateway's IKE log can be read (the lab's emulated gateways)."""
+
+        source: Enum(["lab"])
+        platform: Enum(platforms)
+
     data_fields: dict[str, Any] = {
         "role": (Enum(["cloud", "device"], description="cloud: a cloud VPN gateway; device: on-prem"), None),
         "provider": (Enum(clouds.available(), description="cloud profile, templates/clouds/<name>.yaml"), None),
@@ -273,7 +289,7 @@ def document_model() -> type[BaseModel]:
         "vpc_subnets": (Annotated[list[Prefix], Field(min_length=1)], None),
         "gateway_type": (Enum(_gateway_types()), None),
         "bgp_asn": (Int(1, 4294967295), None),
-        "peer_log": (dict[str, Any], None),
+        "peer_log": (PeerLog, None),
         "public_ip": (IPv4, None),
         "lan_subnets": (list[Prefix], None),
         "wan_interface": (Text(max_length=1024), None),
@@ -294,7 +310,7 @@ def document_model() -> type[BaseModel]:
         port: Int(1, 65535) = None
         username: Text() = None
         platform: Text() = None
-        extras: dict[str, Any] = None
+        extras: Annotated[dict[str, Any], BeforeValidator(_no_secret_keys)] = None
 
     host_fields: dict[str, Any] = {
         "hostname": (Text(NO_BLANK, 253, description="management address for SSH"), None),

@@ -241,10 +241,13 @@ def test_lan_subnet_typo_does_not_render(tmp_path: Path, capsys: pytest.CaptureF
     assert rc == 2 and "data.lan_subnet" in text
 
 
-@pytest.mark.parametrize("path", ["data.passwd", "password", "data.ssh.password", "data.enable_secret"])
-def test_plain_password_refused_without_echo(tmp_path: Path, path: str) -> None:
+@pytest.mark.parametrize(("path", "field"), [
+    ("data.passwd", "data.passwd"), ("password", "password"), ("data.ssh.password", "data.ssh.password"),
+    ("data.enable_secret", "data.enable_secret"),
+    ("connection_options.netmiko.extras.secret", "connection_options.netmiko.extras")])
+def test_plain_password_refused_without_echo(tmp_path: Path, path: str, field: str) -> None:
     problems = validate.check(write(tmp_path, hosts=hosts_with(path, "Hunter2.plain")))
-    p = next(p for p in problems if p.obj == "host dev" and p.field == path)
+    p = next(p for p in problems if p.obj == "host dev" and p.field == field)
     assert "secret" in p.message and all("Hunter2.plain" not in str(q) for q in problems)
 
 
