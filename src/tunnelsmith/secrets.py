@@ -8,6 +8,7 @@ exception texts can be scrubbed with `mask()` before anything is written or prin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -226,6 +227,15 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with no line break but "\\n", each "\\n" followed by an indent: nothing it quotes can
+    pass for a line of its own."""
+    return _BREAKS.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).replace("\n", "\n    ")
+
+
 def shorten(text: str, limit: int = 120) -> str:
     """`text` cut to `limit` characters (a long value must not flood a message)."""
     return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
@@ -236,8 +246,7 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            text = self.format(record)
-            sys.stderr.write(mask(text.replace("\n", "\n    ")) + "\n")
+            sys.stderr.write(one_line(mask(self.format(record))) + "\n")
         except Exception:  # a broken terminal must not end the run
             self.handleError(record)
 
@@ -245,9 +254,10 @@ class _StderrHandler(logging.Handler):
 def guard_terminal() -> None:
     """Everything reaching stderr is masked: Python's, third-party libraries' log lines and crashes.
 
-    stderr is wrapped in a MaskingStream; the root logger writes WARNING and above through it, one
-    masked record each (third-party tracebacks reduced to their message); an unexpected exception
-    prints one masked line, its masked traceback only with TUNNELSMITH_DEBUG=1.
+    stderr is wrapped in a MaskingStream; every log record is masked when made; the root logger
+    writes WARNING and above to stderr, one record a line (third-party tracebacks reduced to their
+    message); an unexpected exception prints one masked line, its masked traceback only with
+    TUNNELSMITH_DEBUG=1.
     """
     if not isinstance(sys.stderr, MaskingStream):
         sys.stderr = MaskingStream(sys.stderr)
@@ -258,18 +268,33 @@ def guard_terminal() -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         logging.lastResort = handler
-    if root.level == logging.NOTSET or root.level < logging.WARNING:
-        root.setLevel(logging.WARNING)
+    if not getattr(logging.getLogRecordFactory(), "_masks", False):
+        logging.setLogRecordFactory(_masking_factory(logging.getLogRecordFactory()))
     logging.captureWarnings(True)
     sys.excepthook = _excepthook
+
+
+def _masking_factory(make: Any) -> Any:
+    """Every log record is masked as it is made, for every handler: Nornir logs a task's arguments
+    (the rendered configuration, keys included) at INFO, and whoever configures logging sees them."""
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        with contextlib.suppress(Exception):  # a record whose arguments do not format stays as it is
+            record.msg, record.args = mask(record.getMessage()), None
+        return record
+
+    factory._masks = True  # type: ignore[attr-defined]
+    return factory
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
     if os.environ.get("TUNNELSMITH_DEBUG"):
         sys.stderr.write(mask("".join(traceback.format_exception(kind, exc, tb))))
         return
-    sys.stderr.write(mask(f"error: unexpected {kind.__name__}: {shorten(str(exc), 300)}"
-                          " (set TUNNELSMITH_DEBUG=1 for the masked traceback)").replace("\n", " ") + "\n")
+    text = mask(f"error: unexpected {kind.__name__}: {shorten(str(exc), 300)}"
+                " (set TUNNELSMITH_DEBUG=1 for the masked traceback)")
+    sys.stderr.write(one_line(text).replace("\n    ", " ") + "\n")
 
 
 # --- paths and files -------------------------------------------------------------------------
