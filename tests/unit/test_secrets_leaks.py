@@ -250,3 +250,11 @@ def test_render_gate_keeps_refusing_after_the_checks(tmp_path: Path, monkeypatch
         load_checked(str(d))
     assert PSKS["t2"] not in str(exc.value)
     assert yaml.safe_load((d / "tunnels.yaml").read_text())  # the inventory itself is untouched
+
+
+def test_huge_psk_is_refused_even_where_the_platform_names_no_limit(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    d = write_inventory(tmp_path, "strongswan", monkeypatch)
+    monkeypatch.setenv("TS_LEAK_PSK_T1", "Ab3" * 2000)
+    hits = assert_refused(d, "psk", "characters long")
+    assert all("Ab3Ab3" not in str(p) for p in hits)

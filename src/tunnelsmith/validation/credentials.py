@@ -13,7 +13,7 @@ from tunnelsmith import secrets as secretmod
 from tunnelsmith.model import CloudGateway, Device, Inventory
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.validation.reporting import Report
-from tunnelsmith.validation.strings import control
+from tunnelsmith.validation.strings import MAX_VALUE_LENGTH, control
 
 
 # --- SSH keys --------------------------------------------------------------------------------
@@ -100,8 +100,8 @@ def _psk_problems(value: str, device: Device, cloud: CloudGateway) -> list[str]:
     for prefix in safety.get("psk_forbidden_prefixes") or []:
         if value.lower().startswith(str(prefix).lower()):
             out.append(f"starts with {prefix!r}, which {spec.title} would decode as an encoded key, not text")
-    max_len = safety.get("psk_max_length")
-    if max_len and len(value) > max_len:
+    max_len = safety.get("psk_max_length") or MAX_VALUE_LENGTH  # no CLI line takes an unbounded key
+    if len(value) > max_len:
         out.append(f"is {len(value)} characters long; {spec.title} takes at most {max_len}")
     profile = clouds.profile(cloud.provider)
     rule = profile.rules.get("psk") or {}
