@@ -1,12 +1,15 @@
 """Read a Nornir SimpleInventory (hosts.yaml, groups.yaml, defaults.yaml) plus tunnels.yaml.
 
 Hosts carry `data.role`: `cloud` for a cloud VPN gateway, `device` for an on-prem device.
-Group and default `data` is inherited the way Nornir does it (host, then its groups in order,
-then defaults). Tunnel parameters not given fall back to the cloud provider's defaults.
+Files are read with `yamlio`'s limits and validated against the one inventory model (`invmodel`,
+which is also the published JSON Schema) before any value is used; inheritance is then resolved
+by Nornir's own Host/Group/Defaults objects (host, then its groups in order, recursively, then
+defaults). Tunnel parameters not given fall back to the cloud provider's defaults.
 
-Loading collects every problem it can find (file, host or tunnel, field, why) and raises one
-`InventoryError` with all of them; `validate.py` then checks the semantics. Value parsers live in
-`values`, the shared problem collector in `collector`, tunnel parsing in `tunnel_loader`.
+Loading collects every problem it can find (file, line, host or tunnel, field, why): values the
+model refuses are reported and left out so the rest still loads and reports its own problems.
+`validate.py` then checks the semantics. Value parsers live in `values`, the shared problem
+collector in `collector`, tunnel parsing in `tunnel_loader`.
 """
 
 from __future__ import annotations
@@ -30,11 +33,45 @@ from tunnelsmith.values import addr, boolean, iface, integer, net, one_string, s
 from tunnelsmith.yamlio import Loaded, YamlFileError, load_file
 
 # Names other modules import from here (the value parsers moved to `values`, tunnels to `tunnel_loader`).
-__all__ = ["DPD_KEYS", "FILES", "IKE_KEYS", "IPSEC_KEYS", "SECRET_FIELDS", "Inventory", "addr", "iface",
-           "load", "net", "secret_ref", "single"]
+__all__ = ["DPD_KEYS", "FILES", "IKE_KEYS", "IPSEC_KEYS", "Inventory", "addr", "iface", "load", "load_partial",
+           "locate", "net", "secret_ref", "single"]
 
 FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml", "tunnels.yaml")
-SECRET_FIELDS = ("password", "secret", "psk", "pre_shared_key", "key")
+
+
+def locate(directory: str | Path, problems: list[Problem]) -> list[Problem]:
+    """The problems with the line of their field filled in where the files tell it."""
+    d = Path(directory)
+    if all(p.line for p in problems):
+        return problems
+    loaded: dict[str, Loaded] = {}
+    for stem in ("hosts", "groups", "tunnels"):
+        try:
+            loaded[str(d / f"{stem}.yaml")] = load_file(d / f"{stem}.yaml")
+        except YamlFileError:
+            continue
+    return [p if p.line else _with_line(p, loaded.get(p.file)) for p in problems]
+
+
+def _with_line(p: Problem, ld: Loaded | None) -> Problem:
+    if ld is None or not p.obj:
+        return p
+    kind, _, name = p.obj.partition(" ")
+    head: tuple[Any, ...]
+    if kind in ("host", "group"):
+        head = (name,)
+    elif kind == "tunnel" and isinstance(ld.doc, dict) and isinstance(ld.doc.get("tunnels"), list):
+        index = next((i for i, t in enumerate(ld.doc["tunnels"]) if isinstance(t, dict) and t.get("name") == name),
+                     None)
+        if index is None:
+            return p
+        head = ("tunnels", index)
+    else:
+        return p
+    field = tuple(part for part in p.field.replace("]", "").replace("[", ".").split(".") if part)
+    path = head + tuple(int(x) if x.isdigit() else x for x in field)
+    line = ld.line_of(path)
+    return Problem(p.file, p.obj, p.field, p.message, line) if line else p
 
 
 def _read(directory: Path, name: str, col: Collector, required: bool) -> Loaded | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunnelsmith.errors import Problem
-from tunnelsmith.inventory import echo, load, load_partial
+from tunnelsmith.inventory import echo, load, load_partial, locate
 from tunnelsmith.model import Inventory
 from tunnelsmith.validation.addressing import check_cloud_ips, check_inside, check_ping, check_subnets
 from tunnelsmith.validation.credentials import check_secrets, check_ssh_keys
@@ -51,13 +51,13 @@ def check(directory: str | Path, *, offline: bool = False, ssh_keys: bool = Fals
     offline: everything except that secrets resolve (for CI); ssh_keys: also that SSH key files exist."""
     inv, problems = load_partial(directory)
     if inv is None:
-        return problems
+        return locate(directory, problems)
     semantic = [p for p in validate(inv, offline=offline) if not echo(p, problems)]
     if ssh_keys and not offline:
         r = Report(inv)
         check_ssh_keys(inv, r)
         semantic += r.problems
-    return sorted(dict.fromkeys([*problems, *semantic]), key=lambda p: (p.file, p.obj))
+    return locate(directory, sorted(dict.fromkeys([*problems, *semantic]), key=lambda p: (p.file, p.obj)))
 
 
 def validate(inv: Inventory, *, offline: bool = False) -> list[Problem]:

@@ -403,3 +403,13 @@ def test_connection_failures_print_no_traceback_records() -> None:
     finally:
         root.removeHandler(handler)
     assert seen == ["Exception (client): Error reading SSH protocol banner"]
+
+
+def test_semantic_problems_carry_their_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TS_INVALID_MANY_PSK_A", "Many.problems_1")
+    many = Path(__file__).resolve().parents[1] / "data" / "invalid" / "many"
+    problems = validate.check(many)
+    mss = one(problems, "tunnel no-secret", "mss")
+    text = (many / "tunnels.yaml").read_text().splitlines()
+    assert mss.line and text[mss.line - 1].strip().startswith("mss:")
+    assert all(p.line for p in problems), [str(p) for p in problems if not p.line]
