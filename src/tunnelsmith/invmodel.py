@@ -75,8 +75,9 @@ def _same(a: Any, b: Any) -> bool:
     """JSON equality: True is not 1, 1.0 is 1."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
-    return (type(a) is type(b) and a == b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
-                                             and not isinstance(a, str) and a == b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
 
 
 def Enum(values: list[Any], **kw: Any) -> Any:
@@ -90,8 +91,6 @@ def Enum(values: list[Any], **kw: Any) -> Any:
         raise PydanticCustomError("enum", "must be one of {allowed}", {"allowed": allowed})
 
     return Annotated[Any, BeforeValidator(check), WithJsonSchema({"enum": allowed, **kw})]
-
-
 
 
 IPv4 = Annotated[str, Field(pattern=IPV4, description="an IPv4 address")]

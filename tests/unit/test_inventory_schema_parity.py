@@ -69,6 +69,7 @@ ACCEPTED: list[tuple[str, Change]] = [
     ("pfs off", lambda d: tunnel(d).setdefault("ipsec", {}).update(pfs_group="none")),
     ("pfs null", lambda d: tunnel(d).setdefault("ipsec", {}).update(pfs_group=None)),
     ("mtu written 1400.0", lambda d: tunnel(d).update(mtu=1400.0)),
+    ("ike version written 2.0", lambda d: tunnel(d).setdefault("ike", {}).update(version=2.0)),
     ("platform alias", lambda d: first(d, "device").update(platform="ios") if "platform" in first(d, "device")
      else None),
     ("secret in a file", lambda d: tunnel(d).update(psk={"file": "/run/s.yaml", "key": "k"})),
@@ -109,6 +110,8 @@ REFUSED: list[tuple[str, Change]] = [
     ("pfs true", lambda d: tunnel(d).setdefault("ipsec", {}).update(pfs_group=True)),
     ("dh group a list", lambda d: tunnel(d).setdefault("ike", {}).update(dh_group=[2, 14])),
     ("ike version 3", lambda d: tunnel(d).setdefault("ike", {}).update(version=3)),
+    ("ike version true", lambda d: tunnel(d).setdefault("ike", {}).update(version=True)),
+    ("ike version a string", lambda d: tunnel(d).setdefault("ike", {}).update(version="2")),
     ("unknown tunnel key", lambda d: tunnel(d).update(pfs=2)),
     ("unknown ike key", lambda d: tunnel(d).setdefault("ike", {}).update(encyption="aes-128")),
     ("tunnel without name", lambda d: tunnel(d).pop("name")),
