@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tunnelsmith import secrets as secretmod
+from tunnelsmith.errors import UsageError
 from tunnelsmith.platforms.base import Backup, Change
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -50,8 +51,12 @@ class RunDir:
     def create(cls, base: str | Path, run_id: str | None = None) -> RunDir:
         run_id = run_id or new_run_id()
         root = Path(base) / run_id
-        root.mkdir(parents=True, exist_ok=False)
-        os.chmod(root, 0o700)
+        try:
+            root.mkdir(parents=True, exist_ok=False)
+            os.chmod(root, 0o700)
+        except OSError as exc:  # --runs-dir is a file, unwritable, on a full disk ...
+            raise UsageError(f"--runs-dir {base}: cannot create the run directory {root}: "
+                             f"{exc.strerror or exc}") from None
         return cls(root=root, run_id=run_id)
 
     @classmethod

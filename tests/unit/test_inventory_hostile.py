@@ -413,3 +413,13 @@ def test_semantic_problems_carry_their_line(monkeypatch: pytest.MonkeyPatch) -> 
     text = (many / "tunnels.yaml").read_text().splitlines()
     assert mss.line and text[mss.line - 1].strip().startswith("mss:")
     assert all(p.line for p in problems), [str(p) for p in problems if not p.line]
+
+
+def test_runs_dir_that_is_a_file(tmp_path: Path) -> None:
+    from tunnelsmith.errors import UsageError
+
+    blocker = tmp_path / "runs"
+    blocker.write_text("not a directory")
+    with pytest.raises(UsageError, match="--runs-dir") as exc:
+        RunDir.create(blocker)
+    assert exc.value.exit_code == 2
