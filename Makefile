@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INVENTORY ?= inventory/lab
 SYSTEM_PACKAGES := strongswan-swanctl strongswan-charon strongswan-starter libcharon-extra-plugins \
 	libstrongswan-extra-plugins libstrongswan-standard-plugins openssh-server openssh-client nftables iproute2 iputils-ping \
-	procps util-linux python3 python3-venv python3-pip
+	procps util-linux conntrack python3 python3-venv python3-pip
 
 .PHONY: demo test lint bench system-deps venv lab-up lab-down lab-status clean
 

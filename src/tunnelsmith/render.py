@@ -177,17 +177,22 @@ def emulation_platforms() -> list[str]:
 
 
 def render_cloud_emulation(inv: Inventory, cloud: str, platform: str | None = None, *,
-                           psk: dict[str, str] | None = None, options: dict[str, Any] | None = None
+                           psk: dict[str, str] | None = None, options: dict[str, Any] | None = None,
+                           only: Callable[[str], bool] | None = None, extra: dict[str, Any] | None = None
                            ) -> RenderedConfig:
-    """The cloud gateway's own configuration, as an IPsec daemon (the lab runs it for real)."""
+    """The cloud gateway's own configuration, as an IPsec daemon (the lab runs it for real).
+
+    `only` keeps the tunnels whose name it accepts (the lab renders each tunnel namespace apart);
+    `extra` adds template context (`lab_tunnel_ns`).
+    """
     if platform is None:
         candidates = emulation_platforms()
         if not candidates:
             raise ValueError("no platform has templates for the cloud side")
         platform = candidates[0]
     gw = inv.clouds[cloud]
-    ends = views.cloud_ends(inv, cloud)
+    ends = [e for e in views.cloud_ends(inv, cloud) if only is None or only(e.name)]
     if psk is None:
         psk = resolve_psks(inv, ends)
-    return render_ends(platform, cloud, "cloud", ends, psk=psk, options=options or {},
-                       extra={"cloud": gw, "devices": {e.tunnel.device: inv.devices[e.tunnel.device] for e in ends}})
+    context = {"cloud": gw, "devices": {e.tunnel.device: inv.devices[e.tunnel.device] for e in ends}, **(extra or {})}
+    return render_ends(platform, cloud, "cloud", ends, psk=psk, options=options or {}, extra=context)

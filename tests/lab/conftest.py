@@ -99,6 +99,7 @@ class Conns:
 
     ike: list[str] = field(default_factory=list)
     children: list[tuple[str, str, str]] = field(default_factory=list)  # (name, local, remote)
+    uri: str | None = None  # the charon holding them (None: the node's own; else a tunnel namespace's)
 
     def carrying(self, source: str, target: str) -> str:
         """The child whose selectors carry source -> target."""
@@ -109,8 +110,12 @@ class Conns:
         return hits[0]
 
 
-def loaded_conns(list_conns: str, local: str, remote: str) -> Conns:
-    """Parse `swanctl --list-conns`; keep the peer configs between these two addresses."""
+def loaded_conns(list_conns: str, local: str | None, remote: str) -> Conns:
+    """Parse `swanctl --list-conns`; keep the peer configs between these two addresses.
+
+    local=None matches any local address: a tunnel namespace's charon leaves from its own private
+    address (NATed to the public one) and holds that one tunnel only.
+    """
     out = Conns()
     ike: str | None = None
     addrs: dict[str, str] = {}
@@ -123,7 +128,8 @@ def loaded_conns(list_conns: str, local: str, remote: str) -> Conns:
         addr = re.match(r"^  (local|remote): +(\S+)$", line)
         if ike and child is None and addr:
             addrs[addr.group(1)] = addr.group(2)
-            if addrs == {"local": local, "remote": remote}:
+            if addrs.get("remote") == remote and (local is None or addrs.get("local") == local) \
+                    and len(addrs) == 2:
                 out.ike.append(ike)
             continue
         head = re.match(r"^  (\S+): (TUNNEL|TRANSPORT)", line)
@@ -147,8 +153,18 @@ def tunnel_conns(lab: Lab, tunnel: str, side: str = "device") -> Conns:
     end = next(e for e in views.device_ends(lab.inv, t.device) if e.name == tunnel)
     node, local, remote = ((t.device, end.local_ip, end.remote_ip) if side == "device"
                            else (t.cloud, end.remote_ip, end.local_ip))
-    text = labapi.exec_in(lab.lab_dir, node, ["swanctl", "--list-conns"]).stdout
-    return loaded_conns(text, str(local), str(remote))
+    for uri in labapi.charon_uris(lab.lab_dir, node):
+        text = labapi.swanctl(lab.lab_dir, node, ["--list-conns"], uri=uri, check=True).stdout
+        found = loaded_conns(text, str(local) if uri is None else None, str(remote))
+        if found.ike:
+            found.uri = uri
+            return found
+    return Conns()
+
+
+def list_sas(lab: Lab, node: str, conns: Conns) -> str:
+    """`swanctl --list-sas` of the charon that holds these conns."""
+    return labapi.swanctl(lab.lab_dir, node, ["--list-sas"], uri=conns.uri).stdout
 
 
 # --- shared by the end-to-end and twin tests: the tunnelsmith command, one rollout, breakage --------
@@ -182,11 +198,11 @@ def renegotiate(lab: Lab, device: str, name: str) -> None:
     conns = tunnel_conns(lab, name)
     assert conns.ike and conns.children, f"{device} has nothing loaded for {name}"
     for ike in conns.ike:
-        labapi.exec_in(lab.lab_dir, device, ["swanctl", "--terminate", "--ike", ike, "--force", "--timeout", "3"],
-                       check=False, timeout=20)
+        labapi.swanctl(lab.lab_dir, device, ["--terminate", "--ike", ike, "--force", "--timeout", "3"],
+                       uri=conns.uri, timeout=20)
     for child, _, _ in conns.children:
-        labapi.exec_in(lab.lab_dir, device, ["swanctl", "--initiate", "--child", child, "--timeout", "15"],
-                       check=False, timeout=30)
+        labapi.swanctl(lab.lab_dir, device, ["--initiate", "--child", child, "--timeout", "15"],
+                       uri=conns.uri, timeout=30)
 
 
 
@@ -225,17 +241,18 @@ def restore(lab: Lab, rolled_out: subprocess.CompletedProcess[str]) -> Iterator[
     labapi.block_ike(lab.lab_dir, enabled=False)
     for cloud in lab.inv.clouds:
         labapi.reload_cloud(lab.inv, cloud, lab.lab_dir)
-    sas: dict[str, str] = {}
+    sas: dict[tuple[str, str | None], str] = {}
     for name, t in lab.inv.tunnels.items():
-        if t.device not in sas:
-            sas[t.device] = labapi.exec_in(lab.lab_dir, t.device, ["swanctl", "--list-sas"], check=False).stdout
-        if not tunnel_up(lab, name, sas[t.device]):  # renegotiate only what a breakage took down
+        conns = tunnel_conns(lab, name)
+        if (t.device, conns.uri) not in sas:
+            sas[(t.device, conns.uri)] = list_sas(lab, t.device, conns)
+        if not tunnel_up(lab, name, sas[(t.device, conns.uri)], conns):  # only what a breakage took down
             renegotiate(lab, t.device, name)
 
 
-def tunnel_up(lab: Lab, name: str, list_sas: str) -> bool:
+def tunnel_up(lab: Lab, name: str, list_sas: str, conns: Conns | None = None) -> bool:
     """Every IKE SA and CHILD SA the device has loaded for this tunnel is established/installed."""
-    conns = tunnel_conns(lab, name)
+    conns = conns or tunnel_conns(lab, name)
     ike_up = all(re.search(rf"^{re.escape(i)}: #\d+, ESTABLISHED", list_sas, re.M) for i in conns.ike)
     kids_up = all(re.search(rf"^\s+{re.escape(c)}: #\d+, reqid \d+, INSTALLED", list_sas, re.M)
                   for c, _, _ in conns.children)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 from tunnelsmith import lab as labapi
 from tunnelsmith.lab import state
+from tunnelsmith.lab.state import Proc
 
 from .conftest import Lab
 
@@ -27,10 +29,15 @@ def test_down_leaves_nothing_then_up_gives_a_fresh_lab(lab: Lab) -> None:
     before = state.load(lab.lab_dir)  # down works from this record alone, no inventory
     procs = [p for n in before.nodes.values() for p in n.procs.values()]
     assert procs and before.namespaces and before.links
+    records = [json.loads(r.read_text()) for r in lab.lab_dir.glob("nodes/*/tunnels/*/tunnel.json")]
+    tunnel_ns = {r["tunnel"]["ns"] for r in records}
+    charons = [Proc(**r["charon"]) for r in records if r["charon"]]
+    assert len(tunnel_ns) == len(charons) == 20  # 10 route-based twin tunnels, a namespace on each end
+    assert tunnel_ns <= _netns() and all(p.alive() for p in charons)
     result = labapi.down(lab.lab_dir)
     assert any(c.startswith("netns ts-inet") for c in result.changed)
-    assert not any(p.alive() for p in procs)
-    assert not (_netns() & set(before.namespaces))
+    assert not any(p.alive() for p in procs + charons)
+    assert not (_netns() & (set(before.namespaces) | tunnel_ns))
     assert not (_root_links() & set(before.links))
     routes = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
     assert not any(f"dev {link} " in routes for link in before.links)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -118,3 +119,24 @@ def test_up_refuses_when_root_namespace_routes_a_lab_range(tmp_path: Path) -> No
         assert not (tmp_path / "labdir").exists()
     finally:
         subprocess.run(["ip", "netns", "delete", ns], check=False)
+
+
+def test_tunnel_interfaces_get_tunnel_namespaces_on_both_ends() -> None:
+    """A twin's route-based tunnels: inside addresses go on the tunnel interfaces, not on lo."""
+    inv = inventory.load(LAB_INVENTORY)
+    p = plan.build(inv)
+    ios, aws = p.node("lab-ios"), p.node("aws-ios")
+    assert ios.tunnel_links is not None and ios.tunnel_links.subnet_of(plan.TUNNEL_LINKS)
+    assert not any(a.network.subnet_of(plan.INSIDE) for a in ios.lo_addrs + aws.lo_addrs)
+    assert aws.tunnel_ns == (("ios-rt1", 1), ("ios-rt2", 2))
+    # strongSwan devices negotiate explicit pairs: their ends stay in the charons, inside on lo
+    assert p.node("jd-gw").tunnel_ns == () and p.node("onprem-b").tunnel_links is None
+    assert "169.254.10.2/32" in [str(a) for a in p.node("onprem-b").lo_addrs]
+    blocks = [n.tunnel_links for n in p.nodes if n.tunnel_links is not None]
+    assert len(blocks) == len(set(blocks)) == 10  # five twins and the five gateways they peer with
+
+
+def test_a_lan_inside_the_tunnel_link_range_is_refused(tmp_path: Path) -> None:
+    inv = inventory.load(_inventory_with(tmp_path, "jd-gw", "vpc_subnets", ["198.19.241.0/24"]))
+    with pytest.raises(LabError, match=re.escape("198.19.240.0/20, which the lab keeps for tunnel interfaces")):
+        plan.build(inv)

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from tunnelsmith import lab as labapi
+from tunnelsmith.lab import plan
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.twin.platform import has_twin
 
-from .conftest import LAB_INVENTORY, TS, Lab, renegotiate, set_value, ts, tunnel, verify_json
+from .conftest import LAB_INVENTORY, TS, Lab, renegotiate, set_value, ts, tunnel, tunnel_conns, verify_json
 
 VENDORS = [p for p in pspec.available() if pspec.load(p).driver == "cli"]
 
@@ -82,6 +83,51 @@ def test_rollback_restores_the_twin(lab: Lab, platform: str, runs: Path, variant
     back = ts("rollback", "-i", str(LAB_INVENTORY), "--run", run_id, "--limit", device, "--yes", runs=runs)
     assert back.returncode == 0, back.stderr + back.stdout
     assert sorted(json.loads(state.read_text())["active"]) == sorted(original)
+    assert tunnel(verify_json(runs, "--limit", device, "--wait", "20"), name)["ok"]
+
+
+def _child_rekey(lab: Lab, name: str) -> str:
+    """`rekeying every Ns` of the tunnel's CHILD as loaded in the charon of its tunnel namespace."""
+    conns = tunnel_conns(lab, name)
+    text = labapi.swanctl(lab.lab_dir, lab.inv.tunnels[name].device, ["--list-conns"], uri=conns.uri,
+                          check=True).stdout
+    (child, _, _), = conns.children
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith(f"{child}:"))
+    return line.split("rekeying every ")[1].split(",")[0]
+
+
+@pytest.mark.parametrize("platform", VENDORS)
+def test_tunnel_interfaces_are_tunnel_namespaces(lab: Lab, platform: str, runs: Path, variant: Any,
+                                                 rolled_out: subprocess.CompletedProcess[str]) -> None:
+    """LAB.md's recipe on both ends: 0.0.0.0/0 in a namespace per tunnel, routes into the interface."""
+    device = _device_of(lab, platform)
+    ns = plan.build(lab.inv).node(device).ns
+    addrs = subprocess.run(["ip", "-n", ns, "-o", "-4", "addr", "show"], capture_output=True, text=True).stdout
+    route_based = sorted(n for n, t in _tunnels_of(lab, device).items() if t.routing.route_based)
+    assert len(route_based) == 2
+    for name in route_based:
+        t = lab.inv.tunnels[name]
+        mine, theirs = tunnel_conns(lab, name), tunnel_conns(lab, name, side="cloud")
+        assert mine.uri and theirs.uri and mine.uri != theirs.uri, (mine, theirs)
+        assert [c[1:] for c in mine.children] == [("0.0.0.0/0", "0.0.0.0/0")] == [c[1:] for c in theirs.children]
+        on_if = [ln.split()[1] for ln in addrs.splitlines() if f" {t.routing.inside_local} " in ln]
+        assert on_if and on_if[0].startswith("ts-tun"), addrs  # the inside address is on the tunnel interface
+        assert t.ping is not None
+        via = subprocess.run(["ip", "-n", ns, "route", "get", str(t.ping.target)], capture_output=True,
+                             text=True).stdout
+        assert f"dev {on_if[0]} " in via, via  # the static route points into it
+    # A changed tunnel interface is rebuilt from the new configuration; rollback restores it.
+    name = route_based[0]
+    assert _child_rekey(lab, name) == "3240s"
+    changed = variant(set_value(name, ["ipsec", "lifetime"], 1800))
+    out = subprocess.run([TS, "rollout", "-i", changed.directory, "--yes", "--limit", device, "--runs-dir",
+                          str(runs), "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert _child_rekey(lab, name) == "1620s"
+    back = ts("rollback", "-i", str(LAB_INVENTORY), "--run", json.loads(out.stdout)["run_id"], "--limit",
+              device, "--yes", runs=runs)
+    assert back.returncode == 0, back.stderr + back.stdout
+    assert _child_rekey(lab, name) == "3240s"
     assert tunnel(verify_json(runs, "--limit", device, "--wait", "20"), name)["ok"]
 
 

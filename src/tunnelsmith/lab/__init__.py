@@ -2,6 +2,7 @@
 
 from tunnelsmith.lab.api import (
     block_ike,
+    charon_uris,
     check_host_routes,
     cloud_log,
     device_ssh_params,
@@ -9,6 +10,7 @@ from tunnelsmith.lab.api import (
     exec_in,
     reload_cloud,
     status,
+    swanctl,
     up,
 )
 from tunnelsmith.lab.plan import LabPlan, address_problems, route_conflicts
@@ -20,6 +22,7 @@ __all__ = [
     "NodeStatus",
     "address_problems",
     "block_ike",
+    "charon_uris",
     "check_host_routes",
     "cloud_log",
     "device_ssh_params",
@@ -28,5 +31,6 @@ __all__ = [
     "reload_cloud",
     "route_conflicts",
     "status",
+    "swanctl",
     "up",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 
 from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import LabError
-from tunnelsmith.lab import daemons, keys, netns, plan, state
+from tunnelsmith.lab import daemons, keys, netns, plan, state, tunnelns
 from tunnelsmith.lab.state import LabState, NodeState, Proc, lab_path
 from tunnelsmith.lab.status import LabStatus, NodeStatus
 from tunnelsmith.model import Inventory, SecretRef
@@ -66,13 +66,22 @@ def cloud_psks(inv: Inventory, cloud: str, lab_dir: Path) -> dict[str, str]:
     return out
 
 
-def _write_cloud_config(inv: Inventory, cloud: str, d: Path, psk_override: dict[str, str] | None) -> bool:
-    """Render the cloud console's configuration into the node's /etc; True when a file changed."""
+def _cloud_psks(inv: Inventory, cloud: str, d: Path, psk_override: dict[str, str] | None) -> dict[str, str]:
     psk = cloud_psks(inv, cloud, d)
     for k, v in (psk_override or {}).items():
         secretmod.MASKER.add(v)
         psk[k] = v
-    rendered = render_cloud_emulation(inv, cloud, psk=psk)
+    return psk
+
+
+def _write_cloud_config(inv: Inventory, cloud: str, d: Path, psk_override: dict[str, str] | None) -> bool:
+    """Render the cloud console's configuration into the node's /etc; True when a file changed.
+
+    Tunnels the lab runs in tunnel namespaces are left out (see `_ensure_cloud_tunnels`).
+    """
+    psk = _cloud_psks(inv, cloud, d, psk_override)
+    apart = {name for name, _ in plan.build(inv).node(cloud).tunnel_ns}
+    rendered = render_cloud_emulation(inv, cloud, psk=psk, only=lambda name: name not in apart)
     etc = _node_dir(d, cloud) / "etc"
     changed = False
     for path, text in rendered.files.items():
@@ -83,6 +92,53 @@ def _write_cloud_config(inv: Inventory, cloud: str, d: Path, psk_override: dict[
             state.write_private(target, text)
             changed = True
     return changed
+
+
+def _cloud_tunnel(inv: Inventory, node: plan.Node, ndir: Path, name: str, index: int) -> tunnelns.TunnelNs:
+    t = inv.tunnels[name]
+    assert node.tunnel_links is not None
+    r = t.routing
+    assert r.inside_local is not None and r.inside_remote is not None
+    link = list(node.tunnel_links.subnets(new_prefix=30))[index - 1]
+    device = inv.devices[t.device]
+    return tunnelns.TunnelNs(
+        ns=plan.short_name("ts-n-", f"{node.name}-{index}", limit=40), router_ns=node.ns, index=index,
+        link=str(link), peer=str(device.public_ip), public=str(t.cloud_ip), wan_if=node.wan_if,
+        dir=str(ndir / "tunnels" / f"t{index}"), inside=f"{r.inside_remote}/{r.inside_local.network.prefixlen}",
+        inside_remote=str(r.inside_local.ip), routes=tuple(str(n) for n in device.lan_subnets),
+        sources=tuple(dict.fromkeys(str(n) for n in r.static_routes)))
+
+
+def _ensure_cloud_tunnels(inv: Inventory, node: plan.Node, d: Path, changed: list[str],
+                          psk_override: dict[str, str] | None = None, force: bool = False) -> list[str]:
+    """The cloud ends that run in tunnel namespaces: built, charon up, configuration loaded."""
+    ndir = _node_dir(d, node.name)
+    if not node.tunnel_ns:
+        return []
+    psk = _cloud_psks(inv, node.name, d, psk_override)
+    out: list[str] = []
+    for name, index in node.tunnel_ns:
+        spec = _cloud_tunnel(inv, node, ndir, name, index)
+        was = tunnelns.recorded(spec)
+        tunnelns.ensure(spec)
+        conf = render_cloud_emulation(inv, node.name, psk=psk, only=lambda n, name=name: n == name,
+                                      extra={"lab_tunnel_ns": {name: {"local_addr": str(spec.tunnel_addr.ip)}}})
+        text = next(iter(conf.files.values()))
+        current = Path(spec.dir) / "swanctl.conf"
+        if force or was is None or not current.exists() or current.read_text() != text:
+            p = tunnelns.load(spec, text)
+            if p.returncode != 0:
+                raise LabError(f"swanctl --load-all failed in {spec.ns}: {secretmod.mask(p.stdout + p.stderr)}")
+            out.append(p.stdout)
+            changed.append(f"{node.name} tunnel {name} loaded in {spec.ns}")
+    return out
+
+
+def _stop_node(ns_state: NodeState) -> list[str]:
+    """Every process of a node, then its tunnel namespaces (a twin removes its own when it stops)."""
+    stopped = _stop_roles(ns_state)
+    stopped += [f"netns {ns}" for ns in tunnelns.teardown_all(Path(ns_state.dir) / "tunnels")]
+    return stopped
 
 
 def _load_all(holder: Proc, clear: bool = True) -> str:
@@ -121,7 +177,7 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
     if created:
         changed.append(f"{node.ns} created")
     if fresh or holder is None or not holder.alive():
-        _stop_roles(ns_state)
+        _stop_node(ns_state)
         if fresh:
             daemons.fresh_etc(ndir)
             (ndir / "twin-state.json").unlink(missing_ok=True)  # a fresh box: the twin's config goes too
@@ -136,6 +192,7 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
         if _write_cloud_config(inv, node.name, d, None) or restarted:
             _load_all(holder)
             changed.append(f"{node.name} cloud config loaded")
+        _ensure_cloud_tunnels(inv, node, d, changed)
     else:
         # what the strongswan unit does when a box boots (starter loads ipsec.conf by itself)
         conf_d = ndir / "etc" / "swanctl" / "conf.d"
@@ -149,7 +206,7 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
         assert node.mgmt is not None
         role = "twin" if node.twin else "sshd"
         proc = ns_state.procs.get(role)
-        twin_json = _write_twin_config(inv, node, ndir) if node.twin else None
+        twin_json = _write_twin_config(inv, node, ndir, holder) if node.twin else None
         if restarted and proc is not None and node.twin:  # a new charon: the twin re-applies its config
             _stop_roles(ns_state, ("twin",))
             proc = None
@@ -163,8 +220,13 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
     state.save(d, st)
 
 
-def _write_twin_config(inv: Inventory, node: plan.Node, ndir: Path) -> Path:
-    """What the twin process needs: its platform, names, addresses, keys and state file."""
+def _write_twin_config(inv: Inventory, node: plan.Node, ndir: Path, holder: Proc) -> Path:
+    """What the twin process needs: its platform, names, addresses, keys and state file.
+
+    The twin runs in the node's network and UTS namespaces but the host's mount namespace (it
+    creates tunnel namespaces, which live under the host's /run/netns), so it reaches the node's
+    charon, configuration and log through the node directory and /proc/<holder>/root.
+    """
     from tunnelsmith.twin import platform as twinplat
     from tunnelsmith.twin.device import TwinConfig
 
@@ -180,6 +242,13 @@ def _write_twin_config(inv: Inventory, node: plan.Node, ndir: Path) -> Path:
         host_key=str(ndir / "ssh" / "ssh_host_ed25519_key"),
         authorized_keys=str(ndir / "ssh" / "authorized_keys"),
         state_file=str(ndir / "twin-state.json"), options=dict(dev.options),
+        swanctl_conf=str(ndir / "etc" / "swanctl" / "conf.d" / "twin.conf"),
+        swanctl_file=str(ndir / "etc" / "swanctl" / "swanctl.conf"),
+        vici_socket=str(daemons.vici_path(holder)), charon_log=str(ndir / "log" / "charon.log"),
+        vici_uri=f"unix://{daemons.vici_path(holder)}",
+        tunnels={"dir": str(ndir / "tunnels"), "ns_prefix": plan.short_name("ts-n-", node.name, limit=36) + "-",
+                 "links": str(node.tunnel_links), "wan_if": node.wan_if, "router_ns": node.ns}
+        if node.tunnel_links else {},
         base={"wan": {"interface": dev.wan_interface, "address": f"{dev.public_ip}/24"},
               "mgmt": {"interface": names.get("mgmt", "mgmt0"), "address": str(node.mgmt.dev_addr)},
               "lan": lans})
@@ -228,7 +297,7 @@ def _prune(st: LabState, pl: plan.LabPlan, d: Path, changed: list[str]) -> None:
     wanted = {n.name: n for n in pl.nodes}
     for name in [n for n, ns_state in st.nodes.items() if n not in wanted or wanted[n].ns != ns_state.ns]:
         ns_state = st.nodes.pop(name)
-        _stop_roles(ns_state)
+        _stop_node(ns_state)
         if ns_state.ns in st.namespaces and ns_state.ns not in {n.ns for n in pl.nodes}:
             netns.delete_ns(ns_state.ns)
             st.namespaces.remove(ns_state.ns)
@@ -290,8 +359,10 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
     st = state.load(d)
     out = LabStatus(lab_dir=str(d))
     expected: list[tuple[str, str, str, tuple[str, int] | None, tuple[str, ...]]] = []
+    planned: dict[str, plan.Node] = {}
     if inv is not None:
         pl = plan.build(inv)
+        planned = {n.name: n for n in pl.nodes}
         expected = [(n.name, n.kind, n.ns, (str(n.mgmt.dev_addr.ip), n.mgmt.port) if n.mgmt else None,
                      n.roles) for n in pl.nodes]
     else:
@@ -314,6 +385,11 @@ def status(inv: Inventory | None = None, lab_dir: str | Path | None = None) -> L
         for role in extra:
             p = procs.get(role)
             n.pids[role] = p.pid if p is not None and p.alive() else None
+        pn = planned.get(name)
+        if inv is not None and pn is not None and ns_state is not None:
+            for tname, i in pn.tunnel_ns:  # a cloud end in a tunnel namespace: its charon
+                proc = tunnelns.recorded(_cloud_tunnel(inv, pn, Path(ns_state.dir), tname, i))
+                n.pids[f"tunnel{i}"] = proc.pid if proc is not None else None
         holder = procs.get("holder")
         n.vici = bool(holder and holder.alive() and n.pids.get("charon") and _vici_ok(holder))
         if kind == "device":
@@ -349,7 +425,7 @@ def down(lab_dir: str | Path | None = None) -> LabStatus:
     with _locked(d):
         st = state.load(d)
         for ns_state in st.nodes.values():
-            removed.extend(_stop_roles(ns_state))
+            removed.extend(_stop_node(ns_state))
             (Path(ns_state.dir) / "holder.ready").unlink(missing_ok=True)
             state.save(d, st)
         for link in list(st.links):
@@ -393,10 +469,29 @@ def exec_in(lab_dir: str | Path | None, node: str, argv: Sequence[str], check: b
     return p
 
 
+def charon_uris(lab_dir: str | Path | None, node: str) -> list[str | None]:
+    """Every charon of a node: its own (None: the default socket) and each tunnel namespace's vici URI."""
+    ndir = _node_dir(lab_path(lab_dir), node)
+    return [None, *(f"unix://{p}" for p in sorted((ndir / "tunnels").glob("t*/charon.vici")))]
+
+
+def swanctl(lab_dir: str | Path | None, node: str, args: Sequence[str], uri: str | None = None,
+            check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """swanctl against one of a node's charons (see `charon_uris`); tunnel namespaces' from the host."""
+    if uri is None:
+        return exec_in(lab_dir, node, ["swanctl", *args], check=check, timeout=timeout)
+    p = subprocess.run(["swanctl", *args, "--uri", uri], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise LabError(f"swanctl {' '.join(args)} failed for {node} ({uri}): "
+                       f"{secretmod.mask((p.stdout + p.stderr).strip())}")
+    return p
+
+
 def cloud_log(lab_dir: str | Path | None, cloud: str) -> str:
-    """The cloud gateway's charon log: what a cloud console would show about negotiations."""
-    path = _node_dir(lab_path(lab_dir), cloud) / "log" / "charon.log"
-    return path.read_text(errors="replace") if path.exists() else ""
+    """The cloud gateway's charon logs (its own, then each tunnel namespace's): what a cloud console shows."""
+    ndir = _node_dir(lab_path(lab_dir), cloud)
+    paths = [ndir / "log" / "charon.log", *sorted((ndir / "tunnels").glob("t*/charon.log"))]
+    return "".join(p.read_text(errors="replace") for p in paths if p.exists())
 
 
 def reload_cloud(inv: Inventory, cloud: str, lab_dir: str | Path | None = None,
@@ -407,7 +502,9 @@ def reload_cloud(inv: Inventory, cloud: str, lab_dir: str | Path | None = None,
         raise LabError(f"{cloud!r} is not a cloud gateway in the inventory")
     holder = _holder(d, cloud)
     _write_cloud_config(inv, cloud, d, psk_override)
-    return _load_all(holder)
+    out = _load_all(holder)
+    outs = _ensure_cloud_tunnels(inv, plan.build(inv).node(cloud), d, [], psk_override, force=True)
+    return "\n".join([out, *outs])
 
 
 def block_ike(lab_dir: str | Path | None = None, enabled: bool = True) -> None:

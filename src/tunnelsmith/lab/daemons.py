@@ -257,7 +257,9 @@ def start_twin(holder: Proc, node_dir: Path, twin_json: Path, listen: str, port:
     import sys
 
     out = node_dir / "log" / "twin.log"
-    proc = _spawn([*_enter(holder), sys.executable, "-m", "tunnelsmith.twin.server", str(twin_json)], out)
+    # the node's network and UTS namespaces, the host's mount namespace (see api._write_twin_config)
+    enter = ["nsenter", "-F", "-t", str(holder.pid), "-u", "-n"]
+    proc = _spawn([*enter, sys.executable, "-m", "tunnelsmith.twin.server", str(twin_json)], out)
     _wait(lambda: tcp_banner(listen, port, 0.3) is not None, f"twin on {listen}:{port}", proc, 20, out)
     return proc
 

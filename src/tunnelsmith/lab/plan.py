@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tunnelsmith.errors import LabError
@@ -25,6 +26,8 @@ UNDERLAY = (ipaddress.IPv4Network("198.51.100.0/24"), ipaddress.IPv4Network("203
 MGMT_LAN = ipaddress.IPv4Network("198.18.0.0/15")
 INSIDE = ipaddress.IPv4Network("169.254.0.0/16")
 LAB_RANGES = (*UNDERLAY, MGMT_LAN, INSIDE)
+# Veth /30s between a router and its tunnel namespaces (lab/tunnelns.py): one /26 per node.
+TUNNEL_LINKS = ipaddress.IPv4Network("198.19.240.0/20")
 CLOUD_WAN_IF = "eth0"
 MGMT_IF = "mgmt0"
 SAFE_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$")
@@ -67,6 +70,9 @@ class Node:
     daemon: str = "charon"  # "charon" (swanctl over vici) | "starter" (legacy ipsec.conf)
     platform: str | None = None
     twin: bool = False  # a vendor twin (tunnelsmith.twin) answers SSH instead of OpenSSH
+    tunnel_links: ipaddress.IPv4Network | None = None  # /30s for its tunnel namespaces
+    # (tunnel name, index) of the route-based tunnels the lab runs in tunnel namespaces (clouds)
+    tunnel_ns: tuple[tuple[str, int], ...] = ()
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -204,6 +210,23 @@ def device_daemon(dev: Device) -> str:
     return "starter" if LEGACY_CONF in paths else "charon"
 
 
+def tunnel_interface(inv: Inventory, device: str) -> bool:
+    """Whether the device's route-based tunnels are tunnel interfaces in the lab (a vendor twin's).
+
+    A twin emulates its tunnel interfaces with tunnel namespaces that negotiate 0.0.0.0/0, so the
+    cloud end of those tunnels runs in a tunnel namespace too. strongSwan devices still negotiate
+    explicit pairs (their rendered output), so their cloud ends stay in the gateway's charon.
+    """
+    return has_twin(inv.devices[device].platform)
+
+
+def _next_block(blocks: Iterator[ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
+    block = next(blocks, None)
+    if block is None:
+        raise LabError(f"more nodes with tunnel interfaces than {TUNNEL_LINKS} has /26 blocks for")
+    return block
+
+
 def _router(inv: Inventory) -> ipaddress.IPv4Address:
     used = {ip for c in inv.clouds.values() for ip in c.public_ips} | {d.public_ip for d in inv.devices.values()}
     for net in reversed(UNDERLAY):
@@ -221,17 +244,24 @@ def build(inv: Inventory) -> LabPlan:
     nodes: list[Node] = []
     inside_by_cloud: dict[str, list[ipaddress.IPv4Interface]] = {}
     inside_by_device: dict[str, list[ipaddress.IPv4Interface]] = {}
-    for t in inv.tunnels.values():
+    ns_by_cloud: dict[str, list[str]] = {}
+    for t in sorted(inv.tunnels.values(), key=lambda t: t.name):
         r = t.routing
-        if r.inside_local is not None and r.inside_remote is not None:
+        if r.inside_local is not None and r.inside_remote is not None and tunnel_interface(inv, t.device):
+            # a tunnel interface on both ends: each inside address sits on its veth (lab/tunnelns.py)
+            ns_by_cloud.setdefault(t.cloud, []).append(t.name)
+        elif r.inside_local is not None and r.inside_remote is not None:
             # /32 on lo: a /30 on a loopback makes the whole /30 local, the peer's address included
             inside_by_device.setdefault(t.device, []).append(ipaddress.IPv4Interface(f"{r.inside_local.ip}/32"))
             inside_by_cloud.setdefault(t.cloud, []).append(ipaddress.IPv4Interface(f"{r.inside_remote}/32"))
+    blocks = TUNNEL_LINKS.subnets(new_prefix=26)
     for c in sorted(inv.clouds.values(), key=lambda c: c.name):
         ns = short_name("ts-c-", c.name)
         lo = tuple(first_host(n) for n in c.vpc_subnets) + tuple(inside_by_cloud.get(c.name, []))
+        mine = tuple((name, i) for i, name in enumerate(ns_by_cloud.get(c.name, []), 1))
         nodes.append(Node(name=c.name, kind="cloud", ns=ns, inet_if=ns, wan_if=CLOUD_WAN_IF,
-                          public_ips=tuple(c.public_ips), lo_addrs=lo))
+                          public_ips=tuple(c.public_ips), lo_addrs=lo, tunnel_ns=mine,
+                          tunnel_links=_next_block(blocks) if mine else None))
     mgmt_nets: dict[ipaddress.IPv4Network, str] = {}
     for d in sorted(inv.devices.values(), key=lambda d: d.name):
         ns = short_name("ts-d-", d.name)
@@ -244,7 +274,8 @@ def build(inv: Inventory) -> LabPlan:
         lo = tuple(first_host(n) for n in d.lan_subnets) + tuple(inside_by_device.get(d.name, []))
         nodes.append(Node(name=d.name, kind="device", ns=ns, inet_if=ns, wan_if=wan,
                           public_ips=(d.public_ip,), lo_addrs=lo, mgmt=mg, daemon=device_daemon(d),
-                          platform=d.platform, twin=has_twin(d.platform)))
+                          platform=d.platform, twin=has_twin(d.platform),
+                          tunnel_links=_next_block(blocks) if tunnel_interface(inv, d.name) else None))
     seen: dict[str, str] = {}
     for n in nodes:
         if n.ns in seen:
@@ -252,6 +283,8 @@ def build(inv: Inventory) -> LabPlan:
         seen[n.ns] = n.name
     for n in nodes:
         for net in (a.network for a in n.lo_addrs):
+            if net.overlaps(TUNNEL_LINKS):
+                raise LabError(f"{n.name}: {net} overlaps {TUNNEL_LINKS}, which the lab keeps for tunnel interfaces")
             for other, name in mgmt_nets.items():
                 if net.overlaps(other):
                     raise LabError(f"{n.name}: {net} overlaps the management network of {name} ({other})")

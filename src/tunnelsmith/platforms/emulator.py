@@ -386,8 +386,9 @@ class CliEmulator:
         while context and context[-1][0] >= ind:
             context.pop()
         entered: str | None = None
+        mode_of_line = "top"
         if self.grammar is not None:
-            mode = (context[-1][1].mode if context else "top") or "top"
+            mode = mode_of_line = (context[-1][1].mode if context else "top") or "top"
             rule = self.grammar.match(mode, stripped)
             if rule is None:
                 return self._error(line)
@@ -413,7 +414,8 @@ class CliEmulator:
         key = " ".join(stripped.split())
         node = next((n for n in siblings if n.key == key), None)
         if node is None:
-            old = next((n for n in siblings if self.replaces(n.key, key)), None)
+            old = next((n for n in siblings if self.replaces(n.key, key)
+                        or (self.grammar is not None and self.grammar.replaces(mode_of_line, n.key, key))), None)
             if old is not None:
                 old.text = line
                 node = old

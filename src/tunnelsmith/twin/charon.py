@@ -5,9 +5,11 @@ with cloud-side templates: strongSwan); its `algorithms.yaml` spells the proposa
 vendor config says is taken literally: its proposals, lifetimes, DPD, identities and keys, so a
 wrong template shows up as a failed negotiation with the (independently configured) cloud.
 
-Route-based tunnels: the lab kernel has no VTI/XFRM devices (LAB.md), so a tunnel interface is
-emulated with explicit CHILD SAs: the inside /32 pair plus each local LAN prefix x each prefix
-the configuration routes into that interface, the same pairs the cloud side negotiates.
+Route-based tunnels: the lab kernel has no VTI/XFRM devices (LAB.md), so in the lab each tunnel
+interface gets a tunnel namespace of its own (`tunnelsmith.lab.tunnelns`) whose charon
+negotiates 0.0.0.0/0 both ways, as a VTI or st0 does. Without namespaces (offline tests) a tunnel
+interface is approximated with explicit CHILD SAs: the inside /32 pair plus each local LAN prefix
+x each prefix the configuration routes into that interface.
 """
 
 from __future__ import annotations
@@ -105,50 +107,79 @@ def _esp(p: Proposal, alg: Any) -> str:
     return out + (f"-{alg.spell('pfs', p.dh)}" if p.dh else "")
 
 
-def build(interp: Interpretation, mgmt_addr: str | None = None) -> tuple[str, list[Conn]]:
-    """swanctl.conf text for every bound tunnel, and the connections it defines."""
+def _conn(name: str, t: TwinTunnel, local_addr: str, children: list[tuple[str, str, str]], encap: bool,
+          alg: Any) -> tuple[str, str]:
+    """(connection block, secret block) for one tunnel."""
+    ike_life = t.ike_lifetime or 86400
+    esp_life = t.esp_lifetime or 3600
+    ike_margin, esp_margin = min(540, ike_life // 10), min(540, esp_life // 10)
+    lines = [f"   {name} {{", f"      version = {t.ike_version}", f"      local_addrs = {local_addr}",
+             f"      remote_addrs = {t.remote_addr}",
+             f"      proposals = {', '.join(_ike(p, alg) for p in t.ike)}"]
+    if t.ike_version == 1:
+        lines += [f"      aggressive = {'yes' if t.aggressive else 'no'}",
+                  f"      reauth_time = {ike_life - ike_margin}s", "      rekey_time = 0s"]
+    else:
+        lines.append(f"      rekey_time = {ike_life - ike_margin}s")
+    lines.append(f"      over_time = {ike_margin}s")
+    if t.dpd_interval:
+        lines.append(f"      dpd_delay = {t.dpd_interval}s")
+        if t.ike_version == 1:
+            lines.append(f"      dpd_timeout = {t.dpd_interval * (t.dpd_retries or 3)}s")
+    local_id, remote_id = t.local_id or t.local_addr, t.remote_id or t.remote_addr
+    lines += ["      mobike = no", f"      encap = {'yes' if encap else 'no'}", "      local {", "         auth = psk",
+              f"         id = {local_id}", "      }", "      remote {", "         auth = psk",
+              f"         id = {remote_id}", "      }", "      children {"]
+    esp = ", ".join(_esp(p, alg) for p in t.esp)
+    for child, lts, rts in children:
+        lines += [f"         {child} {{", f"            local_ts = {lts}", f"            remote_ts = {rts}",
+                  f"            esp_proposals = {esp}", f"            life_time = {esp_life}s",
+                  f"            rekey_time = {esp_life - esp_margin}s", "            dpd_action = restart",
+                  "            start_action = start", "         }"]
+    lines += ["      }", "   }"]
+    psk = t.psk.replace("\\", "\\\\").replace('"', '\\"')
+    secret = "\n".join([f"   ike-{name} {{", f"      id-1 = {local_id}", f"      id-2 = {remote_id}",
+                        f'      secret = "{psk}"', "   }"])
+    return "\n".join(lines), secret
+
+
+def _file(blocks: list[str], secrets: list[str]) -> str:
+    return ("# written by the tunnelsmith twin from the device's running configuration\n"
+            "connections {\n" + "\n".join(blocks) + "\n}\n\nsecrets {\n" + "\n".join(secrets) + "\n}\n")
+
+
+ANY = "0.0.0.0/0"
+
+
+def build(interp: Interpretation, mgmt_addr: str | None = None,
+          tunnel_addrs: dict[str, str] | None = None) -> tuple[str, list[Conn], dict[str, tuple[str, Conn]]]:
+    """swanctl.conf text for the node's charon, its connections, and the tunnel interfaces' own.
+
+    With `tunnel_addrs` (tunnel interface -> the address of its tunnel namespace), each
+    route-based tunnel is returned separately (interface -> (swanctl.conf, Conn)) for the charon
+    of its tunnel namespace: 0.0.0.0/0 both ways, as a VTI/st0 negotiates, NAT-T on. Without it
+    (no namespaces, e.g. offline tests) route-based tunnels get explicit pairs in the node's charon.
+    """
     alg = engine().algorithms()
     wan_addrs = {t.local_addr for t in interp.tunnels}
     lans = lan_prefixes(interp, wan_addrs | ({mgmt_addr} if mgmt_addr else set()))
     conns: list[Conn] = []
+    blocks: list[str] = []
     secrets: list[str] = []
+    own: dict[str, tuple[str, Conn]] = {}
     for i, t in enumerate(interp.tunnels, 1):
         name = conn_name(i, t)
+        if tunnel_addrs is not None and t.route_based and t.interface in tunnel_addrs:
+            children = [(f"{name}-any", ANY, ANY)]
+            block, secret = _conn(name, t, tunnel_addrs[t.interface], children, True, alg)
+            own[t.interface] = (_file([block], [secret]), Conn(name=name, tunnel=t, children=children, text=block))
+            continue
         children = children_of(t, name, lans)
-        ike_life = t.ike_lifetime or 86400
-        esp_life = t.esp_lifetime or 3600
-        ike_margin, esp_margin = min(540, ike_life // 10), min(540, esp_life // 10)
-        lines = [f"   {name} {{", f"      version = {t.ike_version}", f"      local_addrs = {t.local_addr}",
-                 f"      remote_addrs = {t.remote_addr}",
-                 f"      proposals = {', '.join(_ike(p, alg) for p in t.ike)}"]
-        if t.ike_version == 1:
-            lines += [f"      aggressive = {'yes' if t.aggressive else 'no'}",
-                      f"      reauth_time = {ike_life - ike_margin}s", "      rekey_time = 0s"]
-        else:
-            lines.append(f"      rekey_time = {ike_life - ike_margin}s")
-        lines.append(f"      over_time = {ike_margin}s")
-        if t.dpd_interval:
-            lines.append(f"      dpd_delay = {t.dpd_interval}s")
-            if t.ike_version == 1:
-                lines.append(f"      dpd_timeout = {t.dpd_interval * (t.dpd_retries or 3)}s")
-        local_id, remote_id = t.local_id or t.local_addr, t.remote_id or t.remote_addr
-        lines += ["      mobike = no", "      encap = no", "      local {", "         auth = psk",
-                  f"         id = {local_id}", "      }", "      remote {", "         auth = psk",
-                  f"         id = {remote_id}", "      }", "      children {"]
-        esp = ", ".join(_esp(p, alg) for p in t.esp)
-        for child, lts, rts in children:
-            lines += [f"         {child} {{", f"            local_ts = {lts}", f"            remote_ts = {rts}",
-                      f"            esp_proposals = {esp}", f"            life_time = {esp_life}s",
-                      f"            rekey_time = {esp_life - esp_margin}s", "            dpd_action = restart",
-                      "            start_action = start", "         }"]
-        lines += ["      }", "   }"]
-        conns.append(Conn(name=name, tunnel=t, children=children, text="\n".join(lines)))
-        psk = t.psk.replace("\\", "\\\\").replace('"', '\\"')
-        secrets += [f"   ike-{name} {{", f"      id-1 = {local_id}", f"      id-2 = {remote_id}",
-                    f'      secret = "{psk}"', "   }"]
-    text = ("# written by the tunnelsmith twin from the device's running configuration\n"
-            "connections {\n" + "\n".join(c.text for c in conns) + "\n}\n\nsecrets {\n" + "\n".join(secrets) + "\n}\n")
-    return text, conns
+        block, secret = _conn(name, t, t.local_addr, children, False, alg)
+        conns.append(Conn(name=name, tunnel=t, children=children, text=block))
+        blocks.append(block)
+        secrets.append(secret)
+    return _file(blocks, secrets), conns, own
 
 
 # --- live state over vici ------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tunnelsmith.lab import tunnelns
+from tunnelsmith.lab.tunnelns import TunnelNs
 from tunnelsmith.platforms import spec as pspec
 from tunnelsmith.platforms.emulator import CliEmulator, Node, dump_tree, parse_tree
 from tunnelsmith.twin import charon
@@ -49,6 +51,11 @@ class TwinConfig:
     vici_socket: str = "/run/charon.vici"
     charon_log: str = "/var/log/charon.log"
     swanctl: list[str] = field(default_factory=lambda: ["swanctl"])  # tests without a charon: ["true"]
+    swanctl_file: str | None = None  # `--load-all --file`: a twin outside the node's mount namespace
+    vici_uri: str | None = None  # `--uri` for the node's charon (None: swanctl's default socket)
+    # Tunnel namespaces for tunnel interfaces (lab only; empty: explicit pairs in the node's charon):
+    # {"dir": ..., "ns_prefix": ..., "links": "198.19.240.0/26", "wan_if": ..., "router_ns": ...}
+    tunnels: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     base: dict[str, Any] = field(default_factory=dict)  # base.j2 context: wan, mgmt, lan
 
@@ -95,6 +102,10 @@ class TwinDevice:
         self.dirty = True
         self.applied_text: str | None = None
         self.conns: list[charon.Conn] = []
+        self.tunnel_ns: dict[str, tuple[TunnelNs, str, charon.Conn]] = {}  # interface -> (ns, conf, conn)
+        self._ns_index: dict[str, int] = {}
+        if cfg.tunnels:
+            tunnelns.teardown_all(Path(cfg.tunnels["dir"]))  # left by a twin that did not stop cleanly
         self.interpretation = Interpretation(hostname=cfg.hostname)
         self._follow_hostname()
 
@@ -157,33 +168,107 @@ class TwinDevice:
             log.exception("interpreting the running configuration failed")
             self.interpretation = Interpretation(hostname=self.emu.hostname, notes=[f"interpreter failed: {exc}"])
         mgmt = str(ipaddress.IPv4Interface(self.cfg.base["mgmt"]["address"]).ip) if self.cfg.base.get("mgmt") else None
-        text, conns = charon.build(self.interpretation, mgmt)
-        if text == self.applied_text:
-            return
-        old = {c.name: c.text for c in self.conns}
-        for c in self.conns:
-            if c.name not in {n.name for n in conns} or old[c.name] != next(
-                    (n.text for n in conns if n.name == c.name), None):
-                subprocess.run([*self.cfg.swanctl, "--terminate", "--ike", c.name, "--force", "--timeout", "2"],
-                               capture_output=True, timeout=10)
-        path = Path(self.cfg.swanctl_conf)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        path.chmod(0o600)
-        p = subprocess.run([*self.cfg.swanctl, "--load-all", "--clear"], capture_output=True, text=True, timeout=30)
-        if p.returncode != 0:
-            log.error("swanctl --load-all failed: %s", p.stdout + p.stderr)
-        self.applied_text, self.conns = text, conns
-        threading.Thread(target=self._ensure_up, args=(list(conns),), daemon=True).start()
+        specs = self._tunnel_specs() if self.cfg.tunnels else None
+        text, conns, own = charon.build(self.interpretation, mgmt,
+                                        {k: str(v.tunnel_addr.ip) for k, v in specs.items()} if specs is not None
+                                        else None)
+        started: list[tuple[str | None, list[charon.Conn]]] = []
+        if specs is not None and self._apply_tunnel_ns(specs, own):
+            started += [(ns.uri, [conn]) for ns, _, conn in self.tunnel_ns.values()]
+        if text != self.applied_text:
+            old = {c.name: c.text for c in self.conns}
+            new = {c.name: c.text for c in conns}
+            for name in old:
+                if new.get(name) != old[name]:
+                    subprocess.run(self._sw(self.cfg.vici_uri, "--terminate", "--ike", name, "--force",
+                                            "--timeout", "2"), capture_output=True, timeout=10)
+            path = Path(self.cfg.swanctl_conf)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            path.chmod(0o600)
+            extra = ["--file", self.cfg.swanctl_file] if self.cfg.swanctl_file else []
+            p = subprocess.run(self._sw(self.cfg.vici_uri, "--load-all", "--clear", *extra), capture_output=True,
+                               text=True, timeout=30)
+            if p.returncode != 0:
+                log.error("swanctl --load-all failed: %s", p.stdout + p.stderr)
+            self.applied_text, self.conns = text, conns
+            started.append((self.cfg.vici_uri, list(conns)))
+        for uri, group in started:
+            threading.Thread(target=self._ensure_up, args=(uri, group), daemon=True).start()
 
-    def _ensure_up(self, conns: list[charon.Conn], rounds: int = 3, settle: float = 3.0) -> None:
+    # --- tunnel interfaces as tunnel namespaces (lab) ------------------------------------------
+    def _tunnel_specs(self) -> dict[str, TunnelNs]:
+        """One tunnel namespace per bound tunnel interface; indexes stay with their interface."""
+        tc = self.cfg.tunnels
+        links = list(ipaddress.IPv4Network(tc["links"]).subnets(new_prefix=30))
+        out: dict[str, TunnelNs] = {}
+        for t in self.interpretation.tunnels:
+            if not t.route_based or not t.interface or t.interface in out:
+                continue
+            if t.interface not in self._ns_index:
+                used = set(self._ns_index.values())
+                free = next((i for i in range(1, len(links) + 1) if i not in used), None)
+                if free is None:
+                    log.error("no tunnel link left for %s", t.interface)
+                    continue
+                self._ns_index[t.interface] = free
+            i = self._ns_index[t.interface]
+            out[t.interface] = TunnelNs(
+                ns=f"{tc['ns_prefix']}{i}", router_ns=tc["router_ns"], index=i, link=str(links[i - 1]),
+                peer=t.remote_addr, public=t.local_addr, wan_if=tc["wan_if"], dir=f"{tc['dir']}/t{i}",
+                inside=t.inside_local, inside_remote=t.inside_remote, routes=tuple(t.routes))
+        return out
+
+    def _apply_tunnel_ns(self, specs: dict[str, TunnelNs], own: dict[str, tuple[str, charon.Conn]]) -> bool:
+        """Build, reload or tear down tunnel namespaces; True when any configuration was loaded."""
+        loaded = False
+        for iface in [i for i in self.tunnel_ns if i not in specs or i not in own or self.tunnel_ns[i][0] != specs[i]]:
+            ns, _, _ = self.tunnel_ns.pop(iface)
+            tunnelns.teardown(ns)
+        for iface, spec in specs.items():
+            if iface not in own:
+                continue
+            conf, conn = own[iface]
+            current = self.tunnel_ns.get(iface)
+            if current is not None and current[1] == conf:
+                continue
+            try:
+                tunnelns.ensure(spec)
+                if current is not None:
+                    subprocess.run(self._sw(spec.uri, "--terminate", "--ike", current[2].name, "--force",
+                                            "--timeout", "2"), capture_output=True, timeout=10)
+                p = tunnelns.load(spec, conf)
+                if p.returncode != 0:
+                    log.error("swanctl --load-all failed in %s: %s", spec.ns, p.stdout + p.stderr)
+            except Exception:  # a tunnel that cannot be built must not kill the device
+                log.exception("building the tunnel namespace for %s failed", iface)
+                continue
+            self.tunnel_ns[iface] = (spec, conf, conn)
+            loaded = True
+        return loaded
+
+    def _sw(self, uri: str | None, *args: str) -> list[str]:
+        """A swanctl command line (the command first: swanctl reads its options after it)."""
+        return [*self.cfg.swanctl, *args, *(["--uri", uri] if uri else [])]
+
+    def close(self) -> None:
+        """Stop what this twin started: its tunnel namespaces and their charons."""
+        for spec, _, _ in self.tunnel_ns.values():
+            tunnelns.teardown(spec)
+        self.tunnel_ns.clear()
+        if self.cfg.tunnels:
+            tunnelns.teardown_all(Path(self.cfg.tunnels["dir"]))
+
+    def _ensure_up(self, uri: str | None, conns: list[charon.Conn], rounds: int = 3, settle: float = 3.0) -> None:
         """Initiate children that did not come up by themselves (as an always-on VTI would)."""
+        sock = uri.removeprefix("unix://") if uri else self.cfg.vici_socket
         for _ in range(rounds):
             time.sleep(settle)
-            if conns is not self.conns and [c.name for c in conns] != [c.name for c in self.conns]:
+            current = {c.name for c in self.conns} | {c.name for _, _, c in self.tunnel_ns.values()}
+            if any(c.name not in current for c in conns):
                 return
             try:
-                up = {c.name for _, kids in charon.list_sas(self.cfg.vici_socket) for c in kids
+                up = {c.name for _, kids in charon.list_sas(sock) for c in kids
                       if c.state == "INSTALLED"}
             except OSError:
                 continue
@@ -192,7 +277,7 @@ class TwinDevice:
                 return
             for child in todo:
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    subprocess.run([*self.cfg.swanctl, "--initiate", "--child", child, "--timeout", "8"],
+                    subprocess.run(self._sw(uri, "--initiate", "--child", child, "--timeout", "8"),
                                    capture_output=True, timeout=12)
 
     # --- exec commands beyond configuration ---------------------------------------------------
@@ -215,14 +300,24 @@ class TwinDevice:
             return self.log_lines(lg)
         return None
 
+    def _conns(self) -> list[tuple[charon.Conn, str]]:
+        """Every connection with the vici socket of the charon that runs it, in configuration order."""
+        out = [(c, self.cfg.vici_socket) for c in self.conns]
+        out += [(c, spec.vici) for spec, _, c in self.tunnel_ns.values()]
+        order = {id(t): i for i, t in enumerate(self.interpretation.tunnels)}
+        return sorted(out, key=lambda x: order.get(id(x[0].tunnel), len(order)))
+
     def tunnel_states(self) -> list[TunnelState]:
-        try:
-            sas = charon.list_sas(self.cfg.vici_socket)
-        except OSError as exc:
-            log.warning("charon does not answer on %s: %s", self.cfg.vici_socket, exc)
-            sas = []
+        cache: dict[str, list[Any]] = {}
         out: list[TunnelState] = []
-        for c in self.conns:
+        for c, sock in self._conns():
+            if sock not in cache:
+                try:
+                    cache[sock] = charon.list_sas(sock)
+                except OSError as exc:
+                    log.warning("charon does not answer on %s: %s", sock, exc)
+                    cache[sock] = []
+            sas = cache[sock]
             mine = [(ike, kids) for ike, kids in sas if ike.name == c.name]
             mine.sort(key=lambda x: (x[0].state != "ESTABLISHED", -x[0].unique_id))
             st = TunnelState(tunnel=c.tunnel)
@@ -265,37 +360,40 @@ class TwinDevice:
         return self.twin.render(entry["template"], ping=report, hostname=self.emu.hostname)
 
     def log_lines(self, entry: dict[str, Any], tail_bytes: int = 400_000) -> str:
-        """charon's log lines about this device's tunnels, in the vendor's log format."""
-        path = Path(self.cfg.charon_log)
-        text = ""
-        if path.exists():
-            with path.open("rb") as fh:
-                fh.seek(0, 2)
-                fh.seek(max(0, fh.tell() - tail_bytes))
-                text = fh.read().decode(errors="replace")
-        by_conn = {c.name: c.tunnel for c in self.conns}
+        """charon's log lines about this device's tunnels, in the vendor's log format, oldest first."""
+        paths = [Path(self.cfg.charon_log)] + [spec.log for spec, _, _ in self.tunnel_ns.values()]
+        by_conn = {c.name: c.tunnel for c, _ in self._conns()}
         events = [(re.compile(e["charon"]), str(e["line"])) for e in entry.get("events") or []]
         fmt = str(entry.get("timestamp", "%b %d %H:%M:%S"))
-        out = list(entry.get("header") or [])
+        found: list[tuple[datetime, str]] = []
         year = datetime.now().year
-        for raw in text.splitlines():
-            m = _CONN.search(raw)
-            tunnel = by_conn.get(m.group(1)) if m else None
-            if tunnel is None:
-                continue
-            for rx, line in events:
-                hit = rx.search(raw)
-                if not hit:
+        for path in paths:
+            text = ""
+            if path.exists():
+                with path.open("rb") as fh:
+                    fh.seek(0, 2)
+                    fh.seek(max(0, fh.tell() - tail_bytes))
+                    text = fh.read().decode(errors="replace")
+            for raw in text.splitlines():
+                m = _CONN.search(raw)
+                tunnel = by_conn.get(m.group(1)) if m else None
+                if tunnel is None:
                     continue
-                tm = _CHARON_TIME.match(raw)
-                when = datetime.now()
-                if tm:
-                    with contextlib.suppress(ValueError):
-                        when = datetime.strptime(f"{year} {' '.join(tm.group(1).split())}", "%Y %b %d %H:%M:%S")
-                fields = {"time": when.strftime(fmt), "peer": tunnel.remote_addr, "local": tunnel.local_addr,
-                          "name": tunnel.name, "hostname": self.emu.hostname,
-                          **{k: v or "" for k, v in hit.groupdict().items()}}
-                with contextlib.suppress(KeyError, IndexError):
-                    out.append(line.format(**fields))
-                break
+                for rx, line in events:
+                    hit = rx.search(raw)
+                    if not hit:
+                        continue
+                    tm = _CHARON_TIME.match(raw)
+                    when = datetime.now()
+                    if tm:
+                        with contextlib.suppress(ValueError):
+                            when = datetime.strptime(f"{year} {' '.join(tm.group(1).split())}", "%Y %b %d %H:%M:%S")
+                    fields = {"time": when.strftime(fmt), "peer": tunnel.remote_addr, "local": tunnel.local_addr,
+                              "name": tunnel.name, "hostname": self.emu.hostname,
+                              **{k: v or "" for k, v in hit.groupdict().items()}}
+                    with contextlib.suppress(KeyError, IndexError):
+                        found.append((when, line.format(**fields)))
+                    break
+        found.sort(key=lambda x: x[0])  # stable: lines of one second keep their order per file
+        out = list(entry.get("header") or []) + [line for _, line in found]
         return "\n".join(out) + ("\n" if out else "")

@@ -16,6 +16,9 @@ Format::
         - 'encr(?:yption)? (?:aes(?: (?:128|192|256))?|3des|des)'
     negation:                                # a line undoing another: accepted when `as` matches a rule
       - {match: '^no (.+)$', as: '\\1'}
+    settings:                                # single-valued settings per mode: typing one again
+      isakmp: ['encr(?:yption)?', 'lifetime']   # replaces it, as on the device (a line's setting
+                                             # is what the regex matches at its start, up to a blank)
 
 Every rule must match the whole line (stripped of indentation, blanks collapsed). A line's mode
 is the mode its parent line (the nearest less-indented line) entered, else `top`.
@@ -49,6 +52,7 @@ class Rule:
 class Grammar:
     modes: dict[str, list[Rule]]
     negation: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    settings: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
 
     def match(self, mode: str, line: str) -> Rule | None:
         """The rule accepting `line` in `mode` (negations via the rule of what they undo)."""
@@ -67,6 +71,20 @@ class Grammar:
 
     def accepts(self, mode: str, line: str) -> bool:
         return self.match(mode, line) is not None
+
+    def setting(self, mode: str, line: str) -> str | None:
+        """The single-valued setting a line sets in `mode` (its name), or None."""
+        text = " ".join(line.split())
+        for rx in self.settings.get(mode, []):
+            m = rx.match(text)
+            if m:
+                return m.group(0)
+        return None
+
+    def replaces(self, mode: str, old: str, new: str) -> bool:
+        """Whether typing `new` in `mode` replaces the sibling `old`: the same single-valued setting."""
+        key = self.setting(mode, new)
+        return key is not None and self.setting(mode, old) == key
 
 
 def compile_grammar(raw: dict[str, Any], where: str = "grammar") -> Grammar:
@@ -97,7 +115,12 @@ def compile_grammar(raw: dict[str, Any], where: str = "grammar") -> Grammar:
                 raise GrammarError(f"{where}: mode {mode}: bad rule {text!r}: {exc}") from None
         modes[str(mode)] = out
     negation = [(re.compile(n["match"]), str(n["as"])) for n in raw.get("negation") or []]
-    return Grammar(modes=modes, negation=negation)
+    settings: dict[str, list[re.Pattern[str]]] = {}
+    for mode, keys in (raw.get("settings") or {}).items():
+        if mode not in raw_modes:
+            raise GrammarError(f"{where}: settings for unknown mode {mode!r}")
+        settings[str(mode)] = [re.compile(f"(?:{expand(str(k))})(?= |$)") for k in keys or []]
+    return Grammar(modes=modes, negation=negation, settings=settings)
 
 
 def load(path: Path) -> Grammar:

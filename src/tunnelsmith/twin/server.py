@@ -92,6 +92,7 @@ async def serve(cfg: TwinConfig, device: TwinDevice) -> None:
     server.close()
     with device.lock:
         device.save_state()
+        device.close()
 
 
 def main(argv: list[str] | None = None) -> int:
