@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from typing import Any
+
+MAX_SHOWN = 60
+# Everything that could end, fake or reorder a line of a message: C0/C1 controls, line and
+# paragraph separators, bidi and zero-width formatting characters.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def safe_text(text: str) -> str:
+    """`text` with every line-breaking or direction-changing character written as an escape."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def shown(value: Any, limit: int = MAX_SHOWN) -> str:
+    """A value as a message may quote it: repr (escapes included), shortened to `limit` characters."""
+    text = safe_text(repr(value))
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def char_name(ch: str) -> str:
+    """U+2028 (LINE SEPARATOR): how a message names one character."""
+    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'control character')})"
 
 
 @dataclass(frozen=True)
@@ -13,13 +37,19 @@ class Problem:
     obj: str  # "host onprem-a", "tunnel ctyun-a", "group x" or "" for file-level problems
     field: str  # dotted path inside the object, e.g. "ike.dh_group"
     message: str
+    line: int | None = None  # 1-based line in `file`, where known
 
     def __str__(self) -> str:
-        where = ": ".join(p for p in (self.file, self.obj, self.field) if p)
-        return f"{where}: {self.message}"
+        file = f"{self.file}:{self.line}" if self.line else self.file
+        where = ": ".join(p for p in (file, self.obj, self.field) if p)
+        return safe_text(f"{where}: {self.message}")
 
-    def as_dict(self) -> dict[str, str]:
-        return {"file": self.file, "object": self.obj, "field": self.field, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "object": self.obj, "field": self.field,
+                               "message": self.message}
+        if self.line:
+            out["line"] = self.line
+        return out
 
 
 class TunnelsmithError(Exception):

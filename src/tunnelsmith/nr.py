@@ -7,6 +7,7 @@ parameter and look their host up by name.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,13 @@ from tunnelsmith.errors import UsageError
 from tunnelsmith.model import Inventory
 
 CONNECTION = "tunnelsmith"
+
+# Nornir logs every failed task with its whole traceback (and chained causes) at ERROR. The
+# runbooks report each failure themselves, in one located line per device, so those records are
+# dropped here instead of reaching stderr.
+_nornir_log = logging.getLogger("nornir")
+_nornir_log.addHandler(logging.NullHandler())
+_nornir_log.propagate = False
 
 
 class TunnelsmithConnection:

@@ -25,6 +25,7 @@ import jinja2
 
 from tunnelsmith import secrets as secretmod
 from tunnelsmith import views
+from tunnelsmith.errors import InventoryError, Problem
 from tunnelsmith.model import Inventory, Side, TunnelEnd
 from tunnelsmith.platforms import options as popts
 from tunnelsmith.platforms import spec as pspec
@@ -47,9 +48,33 @@ class RenderedConfig:
         return secretmod.mask(out) if masked else out
 
     def lines(self, path: str | None = None) -> list[str]:
-        """The non-blank lines of one output (CLI platforms push these one by one)."""
-        content = self.files[path] if path else next(iter(self.files.values()), "")
-        return [ln.rstrip() for ln in content.splitlines() if ln.strip()]
+        """The non-blank lines of one output (CLI platforms push these one by one).
+
+        Split on "\\n" only: `str.splitlines()` also breaks on U+2028, U+0085, VT, FF ..., which
+        would turn half a value into a command of its own. A line that still holds such a break
+        is refused (`check_breaks`); validation refuses those values first, this is the second guard.
+        """
+        key = path if path else next(iter(self.files), "")
+        content = self.files.get(key, "")
+        check_breaks(self.host, key, content)
+        return [ln.rstrip(" \t") for ln in content.split("\n") if ln.strip(" \t")]
+
+
+# Everything `str.splitlines()` or a terminal treats as a line break, except "\n" itself.
+LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def check_breaks(host: str, path: str, text: str) -> None:
+    """Refuse rendered text holding any line break but "\\n" (a value would become its own line)."""
+    if not any(ch in text for ch in LINE_BREAKS):
+        return
+    for no, line in enumerate(text.split("\n"), 1):
+        bad = next((ch for ch in line if ch in LINE_BREAKS), None)
+        if bad is not None:
+            raise InventoryError([Problem(
+                "", f"host {host}", path or "rendered",
+                f"rendered line {no} holds line break U+{ord(bad):04X}; refusing to push it (a value in the "
+                "inventory carries it: validate it)")])
 
 
 def _net(value: Any) -> ipaddress.IPv4Network:
@@ -124,6 +149,7 @@ def render_ends(platform_name: str, host: str, side: Side, ends: list[TunnelEnd]
     rendered = RenderedConfig(host=host, platform=platform_name, side=side)
     for out in popts.selected(outputs, opts):
         text = env.get_template(out["template"]).render(**ctx)
+        check_breaks(host, out["path"], text)
         if text.strip() or out.get("keep_empty"):
             rendered.files[out["path"]] = text
     return rendered

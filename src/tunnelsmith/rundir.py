@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets as pysecrets
 import time
 from dataclasses import dataclass
@@ -17,7 +18,24 @@ from pathlib import Path
 from typing import Any
 
 from tunnelsmith import secrets as secretmod
+from tunnelsmith.errors import UsageError
 from tunnelsmith.platforms.base import Backup, Change
+
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def safe_component(name: str) -> str:
+    """A host or run name as one directory name that stays where it is put.
+
+    Validation refuses unsafe host names already; this is the second guard. A name that is not
+    plain (a '/', '..', a leading dot, an absolute path, control characters) is percent-encoded
+    with a '%' prefix, so it can neither climb out of the run directory nor collide with a plain name.
+    """
+    if _SAFE.match(name) and ".." not in name:
+        return name
+    encoded = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else
+                      "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in name)
+    return ("%" + encoded)[:200] or "%"
 
 
 def new_run_id() -> str:
@@ -33,19 +51,25 @@ class RunDir:
     def create(cls, base: str | Path, run_id: str | None = None) -> RunDir:
         run_id = run_id or new_run_id()
         root = Path(base) / run_id
-        root.mkdir(parents=True, exist_ok=False)
-        os.chmod(root, 0o700)
+        try:
+            root.mkdir(parents=True, exist_ok=False)
+            os.chmod(root, 0o700)
+        except OSError as exc:  # --runs-dir is a file, unwritable, on a full disk ...
+            raise UsageError(f"--runs-dir {base}: cannot create the run directory {root}: "
+                             f"{exc.strerror or exc}") from None
         return cls(root=root, run_id=run_id)
 
     @classmethod
     def open(cls, base: str | Path, run_id: str) -> RunDir:
+        if not _SAFE.match(run_id) or ".." in run_id:
+            raise FileNotFoundError(f"no run {run_id!r} under {base} (a run id is one plain name)")
         root = Path(base) / run_id
         if not root.is_dir():
             raise FileNotFoundError(f"no run {run_id} under {base}")
         return cls(root=root, run_id=run_id)
 
     def device_dir(self, device: str) -> Path:
-        d = self.root / device
+        d = self.root / safe_component(device)
         d.mkdir(parents=True, exist_ok=True)
         return d
 
@@ -53,6 +77,8 @@ class RunDir:
         """Write a masked artifact (rendered config, diff, status output, report)."""
         d = self.device_dir(device) if device else self.root
         path = d / name
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise ValueError(f"refusing to write {name!r} outside the run directory")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secretmod.mask(text), encoding="utf-8")
         return path
@@ -74,7 +100,7 @@ class RunDir:
         return path
 
     def read_backup(self, device: str) -> Backup:
-        path = self.root / device / "backup" / "backup.json"
+        path = self.root / safe_component(device) / "backup" / "backup.json"
         data = json.loads(path.read_text(encoding="utf-8"))
         return Backup(host=data["host"], platform=data["platform"], files=data["files"])
 
@@ -83,10 +109,10 @@ class RunDir:
         return self.write_json(change.host, "change.json", change.as_dict())
 
     def read_change(self, device: str) -> Change | None:
-        path = self.root / device / "change.json"
+        path = self.root / safe_component(device) / "change.json"
         if not path.exists():
             return None
         return Change.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def has_backup(self, device: str) -> bool:
-        return (self.root / device / "backup" / "backup.json").exists()
+        return (self.root / safe_component(device) / "backup" / "backup.json").exists()

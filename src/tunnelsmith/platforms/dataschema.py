@@ -121,6 +121,10 @@ SAFETY = _obj({
     "interface_name": STR, "name_pattern": STR,
     "psk_forbidden": STR, "psk_forbidden_prefixes": STR_LIST, "psk_no_edge_blanks": BOOL,
     "psk_max_length": INT, "psk_min_length": INT, "forbidden_in_strings": STR,
+    "max_word_length": INT,
+    "identity_forms": {"type": "array", "items": {"enum": ["address", "fqdn", "user_fqdn", "key_id"]}},
+    "identity_fqdn_prefix": STR, "identity_key_id": STR, "identity_wildcards_option": STR,
+    "identity_max_length": INT,
 })
 
 _READER_ONE = {"regex": STR, "table": STR, "map": {"type": "object"}, "as": {"enum": ["netmask", "wildcard"]}}
@@ -182,6 +186,8 @@ PLATFORM = {
         "driver": STR,
         "netmiko_device_type": STR,
         "option_defaults": {"type": "object"},
+        "option_choices": {"type": "object", "additionalProperties": {"type": "array", "minItems": 1}},
+        "nornir_aliases": {"type": "object", "additionalProperties": {"type": ["object", "null"]}},
         "default_variant": OPT_STR,
         "variants": STR_LIST,
         "sides": _obj({"device": SIDE, "cloud": SIDE}, ("device",)),

@@ -1,12 +1,17 @@
-"""Checks on text that reaches configuration lines: control characters and case-colliding names.
+"""Checks on text that reaches configuration lines: invisible or line-breaking characters, names.
 
-`control` is also used by the secrets checks, which test resolved values the same way.
+`control` is also used by the secrets checks and the render guard, which test values the same way.
+A device CLI, a diff an operator approves and `str.splitlines()` all see characters a YAML file
+hides: C0/C1 controls, Unicode line and paragraph separators, bidi overrides (U+202E shows text
+reversed) and zero-width characters. None of them belongs in a configuration value, so all are
+refused everywhere, on every platform.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +19,14 @@ from typing import Any
 from tunnelsmith.model import Device, Inventory
 from tunnelsmith.validation.reporting import Report
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # ASCII controls; `control` also refuses the Unicode ones
+# Unicode categories never allowed: controls (C0, C1 with U+0085), format characters (bidi
+# embeddings, overrides and isolates, U+200B-U+200F, U+2060, U+FEFF), line and paragraph
+# separators, surrogates, private use and unassigned code points.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+# Longest string any value may be (an identity or option becomes part of one CLI line).
+MAX_VALUE_LENGTH = 1024
+_NAMES = {"\n": "a newline", "\r": "a carriage return", "\x00": "a NUL byte", "\t": "a tab"}
 
 
 def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -24,6 +36,9 @@ def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
             yield from walk(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+    elif hasattr(type(value), "model_fields"):  # a pydantic model
+        for name in type(value).model_fields:
+            yield from walk(getattr(value, name), f"{path}.{name}" if path else name)
     elif isinstance(value, dict):
         for k, v in value.items():
             p = f"{path}.{k}" if path else str(k)
@@ -36,30 +51,55 @@ def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 
 def control(text: str) -> str | None:
+    """What refused character `text` holds first (\"a newline\", \"line separator U+2028\"), or None."""
     m = CONTROL.search(text)
-    if not m:
+    if m:
+        return _NAMES.get(m.group(0), f"control character U+{ord(m.group(0)):04X}")
+    if text.isascii():
         return None
-    names = {"\n": "a newline", "\r": "a carriage return", "\x00": "a NUL byte", "\t": "a tab"}
-    return names.get(m.group(0), f"control character U+{ord(m.group(0)):04X}")
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in REFUSED_CATEGORIES or (cat == "Zs" and ch != " "):
+            return f"{_KINDS.get(cat, 'invisible character')} U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')})"
+    return None
+
+
+_KINDS = {"Cc": "control character", "Cf": "invisible format character", "Zl": "line separator",
+          "Zp": "paragraph separator", "Zs": "non-ASCII blank", "Cs": "surrogate", "Co": "private-use character",
+          "Cn": "unassigned character"}
+
+
+def too_long(text: str, limit: int = MAX_VALUE_LENGTH) -> str | None:
+    """Why `text` is too long for one configuration value, or None."""
+    return f"is {len(text)} characters long; at most {limit} are allowed" if len(text) > limit else None
 
 
 def check_strings(inv: Inventory, r: Report) -> None:
     """A control character in any string would split or corrupt a configuration line."""
     for name, cloud in inv.clouds.items():
         for path, text in walk({"name": cloud.name, "data": cloud.data}, ""):
-            what = control(text)
-            if what:
-                r.host(name, path, f"contains {what}; it would break the configuration line")
+            for why in _string_problems(text):
+                r.host(name, path, why)
     for name, device in inv.devices.items():
         for path, text in walk(device, ""):
-            what = control(text)
-            if what:
-                r.host(name, _device_field(device, path), f"contains {what}; it would break the configuration line")
+            for why in _string_problems(text):
+                r.host(name, _device_field(device, path), why)
     for t in inv.tunnels.values():
         for path, text in walk(t, ""):
-            what = control(text)
-            if what and path != "source_file":
-                r.tunnel(t, _tunnel_field(path), f"contains {what}; it would break the configuration line")
+            if path != "source_file":
+                for why in _string_problems(text):
+                    r.tunnel(t, _tunnel_field(path), why)
+
+
+def _string_problems(text: str) -> list[str]:
+    out = []
+    what = control(text)
+    if what:
+        out.append(f"contains {what}; it would break the configuration line or hide what it says")
+    long = too_long(text)
+    if long:
+        out.append(long)
+    return out
 
 
 def _device_field(device: Device, path: str) -> str:
