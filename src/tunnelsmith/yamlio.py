@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_SECRET_FILE_BYTES = 1024 * 1024
 MAX_NODES = 200_000  # nodes after alias expansion; the largest shipped inventory has a few thousand
 
 
@@ -196,44 +195,3 @@ def load_strict(path: Path | str) -> Any:
     return load_file(path).doc
 
 
-# --- secrets files ------------------------------------------------------------------------------
-def safe_open_secret_file(path: Path | str) -> str:
-    """A secrets file's text, after checking it is a regular file owned by this user with mode 0600.
-
-    The file is stat'ed before it is opened (a FIFO would block an open for reading), opened
-    non-blocking without following a final symlink swap, and checked again on the open descriptor.
-    """
-    p = Path(path)
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise YamlFileError(p, "secrets file does not exist") from None
-    except OSError as exc:
-        raise YamlFileError(p, f"secrets file cannot be read: {exc.strerror}") from None
-    _check_secret_stat(p, st)
-    try:
-        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise YamlFileError(p, f"secrets file cannot be read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        fst = os.fstat(fh.fileno())
-        if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
-            raise YamlFileError(p, "secrets file changed while it was opened; refused")
-        _check_secret_stat(p, fst)
-        data = fh.read(MAX_SECRET_FILE_BYTES + 1)
-    if len(data) > MAX_SECRET_FILE_BYTES:
-        raise YamlFileError(p, f"secrets file is larger than {MAX_SECRET_FILE_BYTES} bytes")
-    return decode(p, data)
-
-
-def _check_secret_stat(p: Path, st: os.stat_result) -> None:
-    if stat.S_ISDIR(st.st_mode):
-        raise YamlFileError(p, "secrets file is a directory")
-    if not stat.S_ISREG(st.st_mode):
-        raise YamlFileError(p, "secrets file is not a regular file (a FIFO, socket or device); refused")
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        raise YamlFileError(p, f"secrets file is owned by uid {st.st_uid}, not by you (uid {os.getuid()})")
-    mode = stat.S_IMODE(st.st_mode)
-    if mode & 0o077:
-        raise YamlFileError(p, f"secrets file has mode {mode:04o}; it must not be readable by group or "
-                            "others (chmod 600)")

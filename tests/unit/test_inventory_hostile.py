@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tunnelsmith import cli, connect, inventory, validate, yamlio
+from tunnelsmith import cli, connect, inventory, validate
+from tunnelsmith import secrets as secretmod
 from tunnelsmith.errors import Problem, shown
+from tunnelsmith.model import SecretRef
 from tunnelsmith.rundir import RunDir, safe_component
 
 HOSTS: dict[str, Any] = {
@@ -187,8 +189,7 @@ def test_alias_bomb_fails_fast(tmp_path: Path) -> None:
 def test_fifo_as_secrets_file_does_not_hang(tmp_path: Path) -> None:
     fifo = tmp_path / "secrets.fifo"
     os.mkfifo(fifo, 0o600)
-    with pytest.raises(yamlio.YamlFileError, match="not a regular file"):
-        yamlio.safe_open_secret_file(fifo)
+    assert "not a regular file" in (secretmod.check_secrets_file(fifo, None) or "")
     t = {**TUNNEL, "psk": {"file": str(fifo), "key": "t1"}}
     t0 = time.monotonic()
     one(validate.check(write(tmp_path, tunnels=[t])), "tunnel t1", "psk", "regular file")
@@ -199,12 +200,11 @@ def test_secret_file_checks(tmp_path: Path) -> None:
     f = tmp_path / "s.yaml"
     f.write_text("k: v\n")
     f.chmod(0o644)
-    with pytest.raises(yamlio.YamlFileError, match="mode 0644"):
-        yamlio.safe_open_secret_file(f)
+    assert "mode 0644" in (secretmod.check_secrets_file(f, None) or "")
     f.chmod(0o600)
-    assert yamlio.safe_open_secret_file(f) == "k: v\n"
-    with pytest.raises(yamlio.YamlFileError, match="directory"):
-        yamlio.safe_open_secret_file(tmp_path)
+    assert secretmod.check_secrets_file(f, None) is None
+    assert secretmod.resolve(SecretRef(file=str(f), key="k")) == "v"
+    assert "not a regular file" in (secretmod.check_secrets_file(tmp_path, None) or "")
 
 
 # --- YAML limits ------------------------------------------------------------------------------------
