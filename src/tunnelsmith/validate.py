@@ -19,7 +19,7 @@ from tunnelsmith.errors import Problem
 from tunnelsmith.inventory import echo, load, load_partial, locate
 from tunnelsmith.model import Inventory
 from tunnelsmith.validation.addressing import check_cloud_ips, check_inside, check_ping, check_subnets
-from tunnelsmith.validation.credentials import check_secrets, check_ssh_keys
+from tunnelsmith.validation.credentials import check_secret_refs, check_secrets, check_ssh_keys
 from tunnelsmith.validation.mtu import MIN_MTU, TCP_IP_HEADERS, check_mtu
 from tunnelsmith.validation.platform_rules import ALGORITHM_FIELDS, DEFAULT_NAME_PATTERN, check_platform
 from tunnelsmith.validation.provider import (
@@ -39,7 +39,7 @@ __all__ = ["ALGORITHM_FIELDS", "CONTROL", "DEFAULT_NAME_PATTERN", "MIN_MTU", "PR
 
 # The order problems are found in; `validate` keeps it within each (file, object) group.
 CHECKS = (check_strings, check_names, check_subnets, check_provider, check_quotas, check_asns, check_inside,
-          check_cloud_ips, check_ping, check_platform, check_mtu, check_secrets)
+          check_cloud_ips, check_ping, check_platform, check_mtu, check_secret_refs, check_secrets)
 # What needs the operator's machine: secrets that resolve (skipped by `validate --offline`). SSH key
 # files are checked by `tunnelsmith validate` (ssh_keys=True) and when connecting, not on render.
 ONLINE_ONLY = (check_secrets,)

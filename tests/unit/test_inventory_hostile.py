@@ -423,3 +423,14 @@ def test_runs_dir_that_is_a_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--runs-dir") as exc:
         RunDir.create(blocker)
     assert exc.value.exit_code == 2
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_dollar_path_is_refused_offline_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              offline: bool) -> None:
+    """The form of a reference needs no secret: `validate --offline` (CI) must refuse it as well."""
+    monkeypatch.setenv("TS_HOSTILE_OTHER_PSK", "another.inventorys_key_77")
+    t = {**TUNNEL, "psk": {"file": "$TS_HOSTILE_OTHER_PSK/secrets.yaml", "key": "t1"}}
+    p = one(validate.check(write(tmp_path, tunnels=[t]), offline=offline), "tunnel t1", "psk.file",
+            "only ${TUNNELSMITH_LAB_DIR} is expanded")
+    assert "another.inventorys_key_77" not in str(p)

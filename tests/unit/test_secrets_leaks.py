@@ -42,7 +42,7 @@ def test_var_in_psk_file_is_refused_without_printing_the_variable(tmp_path: Path
     monkeypatch.setenv("TS_OTHER_PSK", OTHER_PSK)
     d = write_inventory(tmp_path, "cisco_ios", monkeypatch)
     spoil(d, "tunnels.yaml", ("tunnels", 0, "psk"), {"file": "/tmp/$TS_OTHER_PSK/s.yaml", "key": "t1"})
-    hits = assert_refused(d, "psk", "only ${TUNNELSMITH_LAB_DIR}")
+    hits = assert_refused(d, "psk.file", "only ${TUNNELSMITH_LAB_DIR}")
     assert all(OTHER_PSK not in str(p) for p in problems(d)), hits
     with pytest.raises(secretmod.SecretError) as exc:
         secretmod.resolve(SecretRef(file="${TS_OTHER_PSK}", key="k"))

@@ -35,9 +35,9 @@ def check_ssh_keys(inv: Inventory, r: Report) -> None:
 
 
 # --- secrets ---------------------------------------------------------------------------------
-def check_secrets(inv: Inventory, r: Report) -> None:
-    """Resolve every reference; check PSK values against platform and provider rules (never print them)."""
-    d = Path(inv.directory)
+def check_secret_refs(inv: Inventory, r: Report) -> None:
+    """What the references say, without reading anything (so also `validate --offline`): paths
+    expand only ${TUNNELSMITH_LAB_DIR}."""
     for device in inv.devices.values():
         for key in ("key_file", "known_hosts"):
             raw = (device.ssh or {}).get(key)
@@ -45,8 +45,23 @@ def check_secrets(inv: Inventory, r: Report) -> None:
                 why = _path_problem(raw)
                 if why:
                     r.host(device.name, f"data.ssh.{key}", why)
-        if device.password is None:
-            continue
+        if device.password is not None and device.password.file:
+            why = _path_problem(device.password.file)
+            if why:
+                r.host(device.name, "data.password_ref.file", why)
+    for t in inv.tunnels.values():
+        if t.psk.file:
+            why = _path_problem(t.psk.file)
+            if why:
+                r.tunnel(t, "psk.file", why)
+
+
+def check_secrets(inv: Inventory, r: Report) -> None:
+    """Resolve every reference; check PSK values against platform and provider rules (never print them)."""
+    d = Path(inv.directory)
+    for device in inv.devices.values():
+        if device.password is None or (device.password.file and _path_problem(device.password.file)):
+            continue  # reported by check_secret_refs
         try:
             value = secretmod.resolve(device.password, d)
         except (secretmod.SecretError, OSError, ValueError) as exc:
@@ -56,6 +71,8 @@ def check_secrets(inv: Inventory, r: Report) -> None:
         if what:
             r.host(device.name, "data.password_ref", f"the password contains {what}")
     for t in inv.tunnels.values():
+        if t.psk.file and _path_problem(t.psk.file):
+            continue  # reported by check_secret_refs
         try:
             value = secretmod.resolve(t.psk, d)
         except (secretmod.SecretError, OSError, ValueError) as exc:
