@@ -15,6 +15,7 @@ Any other exception fails the test with the payload that caused it (hypothesis s
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import re
@@ -213,11 +214,8 @@ def _run_case(workdir: Path, sample: Sample, target: tuple[Any, ...], value: Any
             written[name] = target[0] != name  # True: the file holds the sample's own document
         elif p.exists():
             p.unlink()
-    saved = {k: os.environ.get(k) for k in [*env, "TUNNELSMITH_LAB_DIR"]}
-    os.environ.update(env)
-    os.environ["TUNNELSMITH_LAB_DIR"] = str(lab)
-    secretmod.clear_cache()
-    try:
+    with _environ({**env, "TUNNELSMITH_LAB_DIR": str(lab)}):
+        secretmod.clear_cache()
         problems = validate.check(d)
         messages = [str(p) for p in problems]
         for m in messages:
@@ -240,6 +238,15 @@ def _run_case(workdir: Path, sample: Sample, target: tuple[Any, ...], value: Any
         except InventoryError as exc:  # the render guard: a located error is an acceptable end
             texts.extend(str(p) for p in exc.problems)
         _check_outputs(texts, psks, cmd)
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for one case and put back what was there."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
     finally:
         for k, v in saved.items():
             if v is None:
@@ -306,10 +313,7 @@ def test_cli_validate_and_render_exit_0_or_2_with_masked_located_output(
     env = dict(sample.psk_env)
     if target[0] == "psk" and isinstance(value, str):
         env[target[1]] = value.replace("\x00", "") or "x"
-    saved = {k: os.environ.get(k) for k in [*env, "TUNNELSMITH_LAB_DIR"]}
-    os.environ.update(env)
-    os.environ["TUNNELSMITH_LAB_DIR"] = str(d / "lab-state")
-    try:
+    with _environ({**env, "TUNNELSMITH_LAB_DIR": str(d / "lab-state")}):
         for argv in (["validate", "-i", str(d)], ["render", "-i", str(d)]):
             secretmod.clear_cache()
             code = cli.main(argv)
@@ -321,9 +325,3 @@ def test_cli_validate_and_render_exit_0_or_2_with_masked_located_output(
             if code == 2:
                 assert out.err.strip(), "exit 2 without saying why"
                 break
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

@@ -74,13 +74,14 @@ def _cloud_psks(inv: Inventory, cloud: str, d: Path, psk_override: dict[str, str
     return psk
 
 
-def _write_cloud_config(inv: Inventory, cloud: str, d: Path, psk_override: dict[str, str] | None) -> bool:
+def _write_cloud_config(inv: Inventory, node: plan.Node, d: Path, psk_override: dict[str, str] | None) -> bool:
     """Render the cloud console's configuration into the node's /etc; True when a file changed.
 
     Tunnels the lab runs in tunnel namespaces are left out (see `_ensure_cloud_tunnels`).
     """
+    cloud = node.name
     psk = _cloud_psks(inv, cloud, d, psk_override)
-    apart = {name for name, _ in plan.build(inv).node(cloud).tunnel_ns}
+    apart = {name for name, _ in node.tunnel_ns}
     rendered = render_cloud_emulation(inv, cloud, psk=psk, only=lambda name: name not in apart)
     etc = _node_dir(d, cloud) / "etc"
     changed = False
@@ -189,7 +190,7 @@ def _ensure_node(inv: Inventory, pl: plan.LabPlan, node: plan.Node, d: Path, st:
     if restarted:
         state.save(d, st)
     if node.kind == "cloud":
-        if _write_cloud_config(inv, node.name, d, None) or restarted:
+        if _write_cloud_config(inv, node, d, None) or restarted:
             _load_all(holder)
             changed.append(f"{node.name} cloud config loaded")
         _ensure_cloud_tunnels(inv, node, d, changed)
@@ -501,9 +502,10 @@ def reload_cloud(inv: Inventory, cloud: str, lab_dir: str | Path | None = None,
     if cloud not in inv.clouds:
         raise LabError(f"{cloud!r} is not a cloud gateway in the inventory")
     holder = _holder(d, cloud)
-    _write_cloud_config(inv, cloud, d, psk_override)
+    node = plan.build(inv).node(cloud)
+    _write_cloud_config(inv, node, d, psk_override)
     out = _load_all(holder)
-    outs = _ensure_cloud_tunnels(inv, plan.build(inv).node(cloud), d, [], psk_override, force=True)
+    outs = _ensure_cloud_tunnels(inv, node, d, [], psk_override, force=True)
     return "\n".join([out, *outs])
 
 

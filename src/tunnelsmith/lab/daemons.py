@@ -45,22 +45,25 @@ STOP_GRACE = {"starter": 10.0}  # starter waits for its charon to exit before it
 EMPTY_IPSEC_CONF = "config setup\n"
 BIND_ETC = ("swanctl", "strongswan.d", "ipsec.d")  # directories under the node's etc/, bind-mounted
 
-LAB_SETTINGS = """\
-# tunnelsmith lab: userspace IPsec (this kernel has no ESP) and a log detailed enough to diagnose.
-# Retransmissions are shortened (about 8 s before giving up instead of about 165 s) so that an
-# unreachable peer shows within one verification run.
-charon {
+def charon_settings(log_path: str, plugins: str = "") -> str:
+    """strongswan.conf settings of a lab charon: retransmits, kernel-libipsec (plus `plugins`), a filelog.
+
+    Retransmissions are shortened (about 8 s before giving up instead of about 165 s) so that an
+    unreachable peer shows within one verification run; the log is detailed enough to diagnose.
+    """
+    return f"""\
+charon {{
     retransmit_tries = 3
     retransmit_timeout = 1.0
     retransmit_base = 1.5
-    plugins {
-        kernel-libipsec {
+    plugins {{
+        kernel-libipsec {{
             load = yes
-        }
-    }
-    filelog {
-        tslab {
-            path = /var/log/charon.log
+        }}
+{plugins}    }}
+    filelog {{
+        tslab {{
+            path = {log_path}
             time_format = %b %e %T
             ike_name = yes
             append = yes
@@ -70,10 +73,15 @@ charon {
             cfg = 2
             knl = 1
             net = 1
-        }
-    }
-}
+        }}
+    }}
+}}
 """
+
+
+# A node's charon: userspace IPsec (this kernel has no ESP).
+LAB_SETTINGS = "# tunnelsmith lab: userspace IPsec and a log detailed enough to diagnose.\n" + \
+    charon_settings("/var/log/charon.log")
 
 _HOLDER = r"""
 set -e

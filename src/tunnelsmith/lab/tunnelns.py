@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tunnelsmith.errors import LabError
-from tunnelsmith.lab.state import Proc, proc_stat
+from tunnelsmith.lab import daemons
+from tunnelsmith.lab.state import Proc
 
 PREFIX = "ts-"
 CHARON = "/usr/lib/ipsec/charon"
@@ -37,43 +38,15 @@ TUNNEL_IF = "ts-tunwan"  # its other end, in the tunnel namespace
 RECORD = "tunnel.json"
 MAX_SOCKET = 100  # sun_path is 108 bytes
 
-STRONGSWAN_CONF = """\
-# tunnelsmith lab tunnel namespace: kernel-libipsec, charon's own packets (fwmark {mark}) bypass
-# table 220, everything else with a matching policy goes into ipsec0 (LAB.md).
-charon {{
-    retransmit_tries = 3
-    retransmit_timeout = 1.0
-    retransmit_base = 1.5
-    plugins {{
-        vici {{
-            socket = unix://{dir}/charon.vici
-        }}
-        kernel-libipsec {{
-            load = yes
-        }}
-        socket-default {{
-            fwmark = {mark}
-        }}
-        kernel-netlink {{
-            fwmark = "!{mark}"
-        }}
-    }}
-    filelog {{
-        tslab {{
-            path = {dir}/charon.log
-            time_format = %b %e %T
-            ike_name = yes
-            append = yes
-            flush_line = yes
-            default = 1
-            ike = 2
-            cfg = 2
-            knl = 1
-            net = 1
-        }}
-    }}
-}}
-"""
+
+
+def strongswan_conf(t: TunnelNs) -> str:
+    """The tunnel namespace's own strongswan.conf: its vici socket and log, and the fwmark split
+    (charon's own packets, marked 0x42, bypass table 220; everything else goes into ipsec0)."""
+    plugins = (f"        vici {{\n            socket = unix://{t.vici}\n        }}\n"
+               f"        socket-default {{\n            fwmark = {FWMARK}\n        }}\n"
+               f"        kernel-netlink {{\n            fwmark = \"!{FWMARK}\"\n        }}\n")
+    return "# tunnelsmith lab tunnel namespace (LAB.md)\n" + daemons.charon_settings(str(t.log), plugins)
 
 
 @dataclass(frozen=True)
@@ -215,32 +188,16 @@ def start_charon(t: TunnelNs) -> Proc:
     d = Path(t.dir)
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     conf = d / "strongswan.conf"
-    conf.write_text(STRONGSWAN_CONF.format(dir=t.dir, mark=FWMARK))
+    conf.write_text(strongswan_conf(t))
     Path(t.vici).unlink(missing_ok=True)
     script = (f"mount -t tmpfs -o mode=0755 ts-run /run && mkdir -p /run/strongswan && "
               f"STRONGSWAN_CONF={conf} exec {CHARON}")
     out = d / "charon.stdout"
-    with out.open("ab") as fh:
-        p = subprocess.Popen(["ip", "netns", "exec", t.ns, "unshare", "-m", "--propagation", "private",
-                              "sh", "-c", script], stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
-                             start_new_session=True, close_fds=True)
-    info = None
-    for _ in range(100):
-        info = proc_stat(p.pid)
-        if info is not None:
-            break
-        time.sleep(0.01)
-    if info is None:
-        raise LabError(f"charon for {t.ns} exited at once; see {out}")
-    proc = Proc(pid=p.pid, start=info[1], argv=[CHARON])
+    proc = daemons._spawn(["ip", "netns", "exec", t.ns, "unshare", "-m", "--propagation", "private",
+                           "sh", "-c", script], out)
+    proc = Proc(pid=proc.pid, start=proc.start, argv=[CHARON])
     _record(t, proc)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not Path(t.vici).exists():
-        if not proc.alive():
-            break
-        time.sleep(0.02)
-    if not Path(t.vici).exists():
-        raise LabError(f"charon in {t.ns} did not come up; {out}:\n{out.read_text(errors='replace')[-1500:]}")
+    daemons._wait(lambda: Path(t.vici).exists(), f"charon in {t.ns} (vici socket)", proc, 15, out)
     # ipsec0 appears with charon: the remote inside address is reached through it
     if t.inside_remote:
         for _ in range(250):
@@ -292,8 +249,6 @@ def ensure(t: TunnelNs) -> Proc:
 
 def teardown(t: TunnelNs) -> None:
     """Stop the recorded charon, delete the namespace, the router's end and the NAT table."""
-    from tunnelsmith.lab import daemons
-
     proc = recorded(t)
     if proc is not None:
         daemons.stop(proc)
